@@ -27,7 +27,7 @@ LDFLAGS_ALL := $(SAN) $(LDFLAGS)
 
 LIB_SRC := $(sort $(wildcard src/core/*.c src/fetch/*.c src/verify/*.c \
 	src/meta/*.c src/unpack/*.c src/layout/*.c src/image/*.c \
-	src/boot/*.c distros/*.c))
+	src/boot/*.c src/build/*.c distros/*.c))
 CLI_SRC := $(sort $(wildcard src/cli/*.c))
 LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o)
 CLI_OBJ := $(CLI_SRC:%.c=$(BUILD)/%.o)

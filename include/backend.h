@@ -77,6 +77,10 @@ void kernel_list_release(struct kernel_list *list);
 struct package_ref *kernel_build_add(struct kernel_build *build);
 void kernel_build_release(struct kernel_build *build);
 
+/* True when version equals prefix or continues it at a '.', '-', '+' or
+ * '~' boundary: "6.1" matches "6.1.140-1" but not "6.10.2-1". */
+bool version_matches_prefix(const char *version, const char *prefix);
+
 /* Return the data directory ($REPACK_DATA_DIR or the built-in one). */
 const char *repack_data_dir(void);
 

@@ -75,5 +75,8 @@ int image_write(struct repack_ctx *ctx, const struct output *out,
 /* Replace characters a tag cannot hold ('+', '~', ':' and anything outside
  * [A-Za-z0-9_.-]) with '_' and drop an epoch ("1:"); caller frees. */
 char *image_tag_sanitise(const char *version);
+/* True when tag matches the OCI distribution rule for tags:
+ * [A-Za-z0-9_][A-Za-z0-9_.-]{0,127}. */
+bool image_tag_valid(const char *tag);
 
 #endif

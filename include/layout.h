@@ -45,7 +45,9 @@ struct layout {
 	char *kver;           /* kernel release found in the packages */
 	time_t mtime;         /* timestamp given to every tar entry */
 	struct layout_files files;
-	struct dev_tar *dev;  /* open kernel-dev.tar writer */
+	struct tar_writer *dev; /* open kernel-dev.tar writer, or NULL */
+	struct strlist links; /* module symlinks: "path\ntarget", made last */
+	struct strlist seen_dev; /* kernel-dev.tar paths already written */
 	bool no_headers;
 };
 

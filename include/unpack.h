@@ -51,8 +51,9 @@ int unpack_normalise_path(struct repack_ctx *ctx, const char *label,
  * Absolute targets are taken relative to the package root. */
 bool unpack_symlink_is_safe(const char *path, const char *target);
 
-/* Newest entry modification time seen in a package (its build time). */
-int unpack_newest_mtime(struct repack_ctx *ctx, const char *path,
-			const char *label, time_t *mtime);
+/* Read a package's build time without unpacking it: the modification
+ * time of a .deb's data member or an .rpm's BUILDTIME tag. */
+int unpack_build_time(struct repack_ctx *ctx, const char *path,
+		      const char *label, time_t *build_time);
 
 #endif

@@ -1,0 +1,72 @@
+/* Helpers and names shared by the files of src/image/. Not a public
+ * interface: only the files in src/image include it. */
+#ifndef REPACK_IMAGE_INTERNAL_H
+#define REPACK_IMAGE_INTERNAL_H
+
+#include <jansson.h>
+
+#include "image.h"
+
+#define MEDIA_TYPE_MANIFEST "application/vnd.oci.image.manifest.v1+json"
+#define MEDIA_TYPE_INDEX "application/vnd.oci.image.index.v1+json"
+#define MEDIA_TYPE_CONFIG "application/vnd.oci.image.config.v1+json"
+#define MEDIA_TYPE_LAYER_GZIP "application/vnd.oci.image.layer.v1.tar+gzip"
+#define MEDIA_TYPE_LAYER_TAR "application/vnd.oci.image.layer.v1.tar"
+#define MEDIA_TYPE_LAYER_ZSTD "application/vnd.oci.image.layer.v1.tar+zstd"
+#define MEDIA_TYPE_DOCKER_MANIFEST \
+	"application/vnd.docker.distribution.manifest.v2+json"
+#define MEDIA_TYPE_DOCKER_LIST \
+	"application/vnd.docker.distribution.manifest.list.v2+json"
+#define MEDIA_TYPE_DOCKER_LAYER \
+	"application/vnd.docker.image.rootfs.diff.tar.gzip"
+
+#define ANNOTATION_REF_NAME "org.opencontainers.image.ref.name"
+#define ANNOTATION_CONTAINERD_NAME "io.containerd.image.name"
+
+/* Name of the config JSON in a dir: output. */
+#define DIR_CONFIG_NAME "image-config.json"
+
+/* The files of the contract, in the order they appear in the layer. */
+struct image_file_slot {
+	const char *name;   /* name in the layer and in a dir: output */
+	const char *source; /* path of the file to store, NULL when absent */
+	bool required;
+};
+#define IMAGE_FILE_SLOTS 5
+/* Fill slots with the files in sorted name order. */
+void image_file_slots(const struct layout_files *files,
+		      struct image_file_slot slots[IMAGE_FILE_SLOTS]);
+/* True when name is one of the five file names of the contract. */
+bool image_file_name_known(const char *name);
+
+/* Serialise compactly with sorted keys, so equal documents give equal
+ * bytes; the caller frees the result. */
+char *image_json_dump(const json_t *json, size_t *len);
+
+/* Copy src to a new file dst (created with O_EXCL), fsync it, and check
+ * the copy's sha256 against expect_hex unless expect_hex is NULL. On
+ * failure dst is removed. */
+int image_copy_file(struct repack_ctx *ctx, const char *src, const char *dst,
+		    const char *expect_hex);
+
+/* fsync a directory so renames inside it survive a crash. */
+int image_sync_dir(struct repack_ctx *ctx, const char *dir);
+
+/* True for "sha256:" followed by 64 lowercase hex digits. */
+bool image_digest_valid(const char *digest);
+
+/* Image reference in the normalised form containerd stores
+ * (docker.io/library/NAME:TAG for a single-component name); caller frees. */
+char *image_normalised_reference(const char *name, const char *tag);
+
+/* Write the layer of the five files to workdir and fill blob with its
+ * path (owned by blob), digest, diff_id and size. */
+int image_build_layer(struct repack_ctx *ctx, const struct layout_files *files,
+		      time_t mtime, const char *workdir, struct image_blob *blob);
+
+/* Write the OCI layout output; tags are already checked. */
+int oci_layout_write(struct repack_ctx *ctx, const char *dir,
+		     const struct image *image, const struct image_meta *meta,
+		     const struct strlist *tags);
+
+#endif
