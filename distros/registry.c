@@ -5,9 +5,12 @@
 #include "backend.h"
 
 extern const struct backend debian_backend;
+extern const struct backend ubuntu_backend, mainline_backend;
 
 const struct backend *const backends[] = {
 	&debian_backend,
+	&ubuntu_backend,
+	&mainline_backend,
 	NULL,
 };
 

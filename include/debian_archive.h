@@ -41,8 +41,8 @@ struct archive_source {
 
 /* Fetch and verify the suite's InRelease (or Release and Release.gpg),
  * fetch the best compressed Packages index it lists into the cache, and
- * add its linux-image-*, linux-headers-*, linux-kbuild-* and
- * linux-modules-* stanzas to index. REPACK_EMISSING when the suite does
+ * add its linux-image-*, linux-headers-*, linux-kbuild-*, linux-modules-*,
+ * linux-hwe-* and linux-*-headers-* stanzas to index. REPACK_EMISSING when the suite does
  * not exist on the mirror. */
 int archive_load_suite(struct repack_ctx *ctx, const struct archive_source *source,
 		       struct debian_index *index);

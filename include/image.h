@@ -73,7 +73,11 @@ int image_write(struct repack_ctx *ctx, const struct output *out,
 		const struct layout_files *files, const struct strlist *tags);
 
 /* Replace characters a tag cannot hold ('+', '~', ':' and anything outside
- * [A-Za-z0-9_.-]) with '_' and drop an epoch ("1:"); caller frees. */
+ * [A-Za-z0-9_.-]) with '_' and drop an epoch ("1:"); caller frees. A
+ * leading '.' or '-' also becomes '_'. A result over 128 characters keeps
+ * its first 115 and ends in '_' and 12 hex digits of the version's
+ * sha256, so long versions stay distinct. An empty version (or an epoch
+ * alone) gives "", which image_tag_valid() rejects. */
 char *image_tag_sanitise(const char *version);
 /* True when tag matches the OCI distribution rule for tags:
  * [A-Za-z0-9_][A-Za-z0-9_.-]{0,127}. */

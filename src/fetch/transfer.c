@@ -496,19 +496,24 @@ static int collect_done(struct repack_ctx *ctx, CURLM *multi, size_t *active,
 	return 0;
 }
 
-/* Return how long to wait for socket activity: until the next scheduled
- * retry, at most a second. */
-static int poll_timeout(const struct transfer *list, size_t count)
+/* Return how long to wait for socket activity: not at all when a free
+ * slot can start a transfer, else until the next scheduled retry, at most
+ * a second. */
+static int poll_timeout(const struct transfer *list, size_t count,
+			bool slot_free)
 {
 	uint64_t now = now_ms(), wait = 1000;
 
 	for (size_t i = 0; i < count; i++) {
 		const struct transfer *t = &list[i];
 
-		if (t->finished || t->easy || !t->not_before)
+		if (t->finished || t->easy)
 			continue;
-		if (t->not_before <= now)
-			return 0;
+		if (t->not_before <= now) {
+			if (slot_free)
+				return 0;
+			continue;
+		}
 		if (t->not_before - now < wait)
 			wait = t->not_before - now;
 	}
@@ -545,6 +550,7 @@ static int check_offline(struct repack_ctx *ctx, struct transfer *list,
 int transfer_run(struct repack_ctx *ctx, struct transfer *list, size_t count,
 		 int jobs)
 {
+	size_t slots = jobs > 0 ? (size_t)jobs : 1;
 	size_t active = 0, left = count;
 	CURLM *multi = NULL;
 	int rc;
@@ -566,8 +572,7 @@ int transfer_run(struct repack_ctx *ctx, struct transfer *list, size_t count,
 		CURLMcode mc;
 		int running;
 
-		rc = start_ready(ctx, multi, list, count, jobs > 0 ? (size_t)jobs : 1,
-				 &active);
+		rc = start_ready(ctx, multi, list, count, slots, &active);
 		if (rc < 0)
 			break;
 		mc = curl_multi_perform(multi, &running);
@@ -578,7 +583,8 @@ int transfer_run(struct repack_ctx *ctx, struct transfer *list, size_t count,
 					 curl_multi_strerror(mc));
 		if (rc < 0 || left == 0)
 			break;
-		mc = curl_multi_poll(multi, NULL, 0, poll_timeout(list, count), NULL);
+		mc = curl_multi_poll(multi, NULL, 0,
+				     poll_timeout(list, count, active < slots), NULL);
 		if (mc != CURLM_OK) {
 			rc = repack_fail(ctx, REPACK_ENET, "libcurl failed: %s",
 					 curl_multi_strerror(mc));

@@ -51,7 +51,7 @@ static int compare_inputs(const void *a, const void *b)
 	return c ? c : strcmp(x->sha256, y->sha256);
 }
 
-/* The packages label holds one JSON-encoded string, an array of
+/* The packages label contains one JSON-encoded string, an array of
  * {"name": FILE, "sha256": HEX} sorted by file name, so a single label
  * lists every input and `jq '.Labels[...] | fromjson'` reads it back. */
 static int packages_label(struct repack_ctx *ctx, const struct image_meta *meta,

@@ -38,7 +38,8 @@ char *image_json_dump(const json_t *json, size_t *len)
 {
 	char *text = json_dumps(json, JSON_COMPACT | JSON_SORT_KEYS);
 
-	/* json_dumps fails only when memory runs out. */
+	/* json_dumps returns NULL when memory runs out or the value is not
+	 * an object or array, and every caller passes an object or array. */
 	if (!text)
 		repack_die("out of memory serialising JSON");
 	if (len)
@@ -46,8 +47,10 @@ char *image_json_dump(const json_t *json, size_t *len)
 	return text;
 }
 
-static int write_all(int fd, const unsigned char *data, size_t len)
+int image_write_all(int fd, const void *buf, size_t len)
 {
+	const unsigned char *data = buf;
+
 	while (len > 0) {
 		ssize_t n = write(fd, data, len);
 
@@ -82,7 +85,7 @@ static int copy_stream(struct repack_ctx *ctx, int in, int out,
 		if (n == 0)
 			break;
 		sha256_stream_update(sha, buf, (size_t)n);
-		if (write_all(out, buf, (size_t)n) < 0) {
+		if (image_write_all(out, buf, (size_t)n) < 0) {
 			rc = repack_fail(ctx, REPACK_EFAIL, "cannot write '%s': %s",
 					 dst, strerror(errno));
 			break;

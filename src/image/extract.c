@@ -3,7 +3,7 @@
  *
  * The layer is read through two chained libarchive readers. The outer one
  * ("raw" format, any compression filter) reads the blob file and hashes
- * it for the digest; its decompressed output feeds the inner tar reader
+ * it for the digest. Its decompressed output feeds the inner tar reader
  * and is hashed for the diff_id. Files go to a temporary directory inside
  * dest and move into dest only after both hashes match. */
 #include <errno.h>
@@ -136,21 +136,6 @@ static const char *root_file_name(struct archive_entry *entry)
 	return name;
 }
 
-static int write_all(int fd, const unsigned char *data, size_t len)
-{
-	while (len > 0) {
-		ssize_t n = write(fd, data, len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -1;
-		data += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
 /* Copy the current entry's data into fd, or skip it when fd is -1. */
 static int copy_entry_data(struct layer_reader *lr, const char *name,
 			   const char *path, int fd)
@@ -164,7 +149,7 @@ static int copy_entry_data(struct layer_reader *lr, const char *name,
 			return repack_fail(lr->ctx, REPACK_EUNPACK,
 					   "cannot read '%s' from the layer '%s': %s",
 					   name, lr->path, archive_error_string(lr->inner));
-		if (fd >= 0 && write_all(fd, lr->data_buf, (size_t)n) < 0)
+		if (fd >= 0 && image_write_all(fd, lr->data_buf, (size_t)n) < 0)
 			return repack_fail(lr->ctx, REPACK_EFAIL,
 					   "cannot write '%s': %s", path, strerror(errno));
 	}
@@ -350,11 +335,121 @@ static int read_layer(struct repack_ctx *ctx, const struct image_source *src,
 		rc = read_entries(&lr);
 	if (rc == 0)
 		rc = drain_tar(&lr);
-	if (drain_file(&lr) < 0 && rc == 0)
+	if (drain_file(&lr) < 0)
 		rc = REPACK_EFAIL;
-	rc = verify_layer(&lr, src, rc);
+	else
+		rc = verify_layer(&lr, src, rc);
 out:
 	close_reader(&lr);
 	free(path);
+	return rc;
+}
+
+/* Copy the files of a dir: output into tmpdir (NULL to list only). */
+static int read_dir(struct repack_ctx *ctx, const struct image_source *src,
+		    const char *tmpdir, struct image_file_list *files)
+{
+	/* Every slot marked present, to get each name and whether it is
+	 * required. */
+	static const struct layout_files names = {
+		.kernel = "", .kernel_tar = "", .kernel_dev_tar = "",
+		.kernel_config = "", .system_map = "",
+	};
+	struct image_file_slot slots[IMAGE_FILE_SLOTS];
+	int rc = 0;
+
+	image_file_slots(&names, slots);
+	for (int i = 0; rc == 0 && i < IMAGE_FILE_SLOTS; i++) {
+		char *path = xasprintf("%s/%s", src->dir, slots[i].name);
+		struct stat st;
+
+		if (lstat(path, &st) < 0) {
+			if (errno != ENOENT || slots[i].required)
+				rc = repack_fail(ctx, REPACK_EFORMAT,
+						 "cannot read '%s': %s; an image needs "
+						 "kernel, kernel.tar and kernel_config",
+						 path, strerror(errno));
+		} else if (!S_ISREG(st.st_mode)) {
+			rc = repack_fail(ctx, REPACK_EUNPACK,
+					 "'%s' is not a regular file", path);
+		} else {
+			if (tmpdir) {
+				char *dst = xasprintf("%s/%s", tmpdir, slots[i].name);
+
+				rc = image_copy_file(ctx, path, dst, NULL);
+				free(dst);
+			}
+			if (rc == 0)
+				file_list_add(files, slots[i].name, (uint64_t)st.st_size);
+		}
+		free(path);
+	}
+	return rc;
+}
+
+/* Move the verified files from tmpdir into dest. */
+static int commit_files(struct repack_ctx *ctx, const char *tmpdir,
+			const char *dest, const struct image_file_list *files)
+{
+	for (size_t i = 0; i < files->count; i++) {
+		char *from = xasprintf("%s/%s", tmpdir, files->items[i].name);
+		char *to = xasprintf("%s/%s", dest, files->items[i].name);
+		int failed = rename(from, to) < 0;
+		int rc = 0;
+
+		if (failed)
+			rc = repack_fail(ctx, REPACK_EFAIL,
+					 "cannot rename '%s' to '%s': %s", from, to,
+					 strerror(errno));
+		free(from);
+		free(to);
+		if (rc)
+			return rc;
+	}
+	return image_sync_dir(ctx, dest);
+}
+
+static int make_extract_dir(struct repack_ctx *ctx, const char *dest,
+			    char **tmpdir)
+{
+	int rc = mkdir_p(ctx, dest);
+
+	if (rc)
+		return rc;
+	*tmpdir = xasprintf("%s/.repack-extract.XXXXXX", dest);
+	if (!mkdtemp(*tmpdir)) {
+		rc = repack_fail(ctx, REPACK_EFAIL, "cannot create '%s': %s",
+				 *tmpdir, strerror(errno));
+		free(*tmpdir);
+		*tmpdir = NULL;
+	}
+	return rc;
+}
+
+int image_extract(struct repack_ctx *ctx, const struct image_source *src,
+		  const char *dest, struct image_file_list *files)
+{
+	struct image_file_list list = { NULL, 0 };
+	char *tmpdir = NULL;
+	int rc = 0;
+
+	if (files)
+		memset(files, 0, sizeof(*files));
+	if (dest)
+		rc = make_extract_dir(ctx, dest, &tmpdir);
+	if (rc == 0 && src->kind == OUTPUT_OCI)
+		rc = read_layer(ctx, src, tmpdir, &list);
+	else if (rc == 0)
+		rc = read_dir(ctx, src, tmpdir, &list);
+	if (rc == 0 && dest)
+		rc = commit_files(ctx, tmpdir, dest, &list);
+
+	if (tmpdir)
+		rm_rf(tmpdir);
+	free(tmpdir);
+	if (rc == 0 && files)
+		*files = list;
+	else
+		image_file_list_release(&list);
 	return rc;
 }

@@ -49,6 +49,10 @@ char *image_json_dump(const json_t *json, size_t *len);
 int image_copy_file(struct repack_ctx *ctx, const char *src, const char *dst,
 		    const char *expect_hex);
 
+/* Write all len bytes to fd, retrying after EINTR and short writes.
+ * Returns -1 with errno set on failure. */
+int image_write_all(int fd, const void *buf, size_t len);
+
 /* fsync a directory so renames inside it survive a crash. */
 int image_sync_dir(struct repack_ctx *ctx, const char *dir);
 

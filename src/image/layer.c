@@ -2,10 +2,10 @@
  * with gzip, hashed before and after compression in one pass.
  *
  * Two libarchive writers are chained. The first writes ustar with no
- * filter; its output callback hashes the tar stream (the diff_id) and
- * feeds it to the second, a "raw" format writer with the gzip filter,
- * whose output callback hashes the compressed stream (the digest) and
- * writes it to the blob file. */
+ * filter, and its output callback hashes the tar stream (the diff_id) and
+ * feeds it to the second. The second is a "raw" format writer with the
+ * gzip filter. Its output callback hashes the compressed stream (the
+ * digest) and writes it to the blob file. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
@@ -40,21 +40,11 @@ static la_ssize_t gz_output(struct archive *a, void *user, const void *buf,
 			    size_t len)
 {
 	struct layer_writer *lw = user;
-	const unsigned char *p = buf;
-	size_t left = len;
 
-	while (left > 0) {
-		ssize_t n = write(lw->fd, p, left);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			archive_set_error(a, errno, "cannot write '%s': %s",
-					  lw->path, strerror(errno));
-			return -1;
-		}
-		p += n;
-		left -= (size_t)n;
+	if (image_write_all(lw->fd, buf, len) < 0) {
+		archive_set_error(a, errno, "cannot write '%s': %s", lw->path,
+				  strerror(errno));
+		return -1;
 	}
 	sha256_stream_update(lw->gz_sha, buf, len);
 	lw->gz_size += len;
@@ -86,9 +76,13 @@ static int open_gzip(struct layer_writer *lw)
 	int ok;
 
 	lw->gz = gz;
-	/* "!timestamp" leaves the gzip MTIME field zero; libarchive writes
-	 * no file name unless asked. bytes_in_last_block 1 stops the
-	 * client from padding the compressed stream with zeros. */
+	/* "!timestamp" leaves the gzip MTIME field zero, and libarchive
+	 * writes no file name unless asked. bytes_in_last_block 1 stops the
+	 * client from padding the compressed stream with zeros.
+	 * NOTE: the compressed bytes come from the zlib libarchive links.
+	 * zlib-ng (the zlib of Fedora 40 and later) may deflate differently,
+	 * so the layer digest can differ between such machines while the
+	 * diff_id stays the same. */
 	ok = archive_write_set_format_raw(gz) == ARCHIVE_OK &&
 	     archive_write_add_filter_gzip(gz) == ARCHIVE_OK &&
 	     archive_write_set_filter_option(gz, "gzip", "timestamp", NULL) == ARCHIVE_OK &&
@@ -180,7 +174,8 @@ static int add_file(struct layer_writer *lw, const char *src,
 		}
 		if (n == 0)
 			break;
-		if (copied + (uint64_t)n > size)
+		copied += (uint64_t)n;
+		if (copied > size)
 			break;
 		if (archive_write_data(lw->tar, buf, (size_t)n) != n) {
 			rc = repack_fail(lw->ctx, REPACK_EFAIL,
@@ -188,7 +183,6 @@ static int add_file(struct layer_writer *lw, const char *src,
 					 name, lw->path, archive_error_string(lw->tar));
 			goto out;
 		}
-		copied += (uint64_t)n;
 		lw->done += (uint64_t)n;
 		repack_progress(lw->ctx, "layer", lw->done, lw->total);
 	}

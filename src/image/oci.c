@@ -1,7 +1,7 @@
-/* The oci:DIR output: one OCI image layout that holds every tag written
- * to it. Blobs are content-addressed and written once; index.json is
- * rewritten atomically under an flock on DIR/.repack.lock, so concurrent
- * runs writing to the same layout keep each other's tags. */
+/* The oci:DIR output: one OCI image layout that contains every tag
+ * written to it. Blobs are content-addressed and written once. index.json
+ * is rewritten atomically under an flock on DIR/.repack.lock, so
+ * concurrent runs writing to the same layout keep each other's tags. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
@@ -103,7 +103,7 @@ static int load_index(struct repack_ctx *ctx, const char *path, json_t **out)
 
 /* Store one blob as blobs/sha256/HEX through a temporary name in the same
  * directory. A hard link avoids copying a large layer when the work
- * directory is on the same file system; otherwise the blob is copied and
+ * directory is on the same file system. Otherwise the blob is copied and
  * its digest checked on the way. */
 static int put_blob(struct repack_ctx *ctx, const char *blobdir,
 		    const struct image_blob *blob)
@@ -134,7 +134,7 @@ out:
 	return rc;
 }
 
-/* The index entry for one tag. ref.name holds the bare tag, as the OCI
+/* The index entry for one tag. ref.name is the bare tag, as the OCI
  * image layout spec and skopeo's oci:DIR:TAG expect. containerd's
  * importer (ctr import, nerdctl load) names the image after
  * io.containerd.image.name and falls back to ref.name, and its own
@@ -176,6 +176,15 @@ static void drop_tags(json_t *manifests, const struct strlist *tags)
 	}
 }
 
+/* True when tags->items[i] already appears earlier in tags. */
+static bool tag_repeated(const struct strlist *tags, size_t i)
+{
+	for (size_t j = 0; j < i; j++)
+		if (strcmp(tags->items[j], tags->items[i]) == 0)
+			return true;
+	return false;
+}
+
 static int update_index(struct repack_ctx *ctx, const char *dir,
 			const struct image *image, const struct image_meta *meta,
 			const struct strlist *tags, json_t *index)
@@ -188,8 +197,11 @@ static int update_index(struct repack_ctx *ctx, const char *dir,
 
 	drop_tags(manifests, tags);
 	for (size_t i = 0; i < tags->count; i++) {
-		json_t *desc = tag_descriptor(image, meta, tags->items[i]);
+		json_t *desc;
 
+		if (tag_repeated(tags, i))
+			continue;
+		desc = tag_descriptor(image, meta, tags->items[i]);
 		if (!desc) {
 			rc = repack_fail(ctx, REPACK_EFAIL,
 					 "cannot describe tag '%s' for architecture '%s' "

@@ -9,15 +9,15 @@
 #include "image_read.h"
 #include "internal.h"
 
-/* Manifests and configs are a few kilobytes; anything past this limit is
- * not an image repack can use. */
+/* The manifests and configs repack writes are about 1 KiB. The limit
+ * leaves ample room for other tools' images and bounds memory use. */
 #define JSON_BLOB_MAX (16 * 1024 * 1024)
 
 #define IMAGE_FORMS "oci:DIR:TAG, oci:DIR@sha256:HEX, oci:DIR (a layout " \
 	"holding one image) or dir:DIR"
 
-/* Split "DIR:TAG" or "DIR@sha256:HEX" after "oci:". A part after the last
- * ':' that contains '/' belongs to the directory, not a tag. */
+/* Split "DIR:TAG" or "DIR@ALGORITHM:HEX" after "oci:". A part after the
+ * last '@' or ':' that contains '/' belongs to the directory. */
 static int parse_oci_spec(struct repack_ctx *ctx, const char *spec,
 			  struct image_source *src, char **digest)
 {
@@ -25,6 +25,8 @@ static int parse_oci_spec(struct repack_ctx *ctx, const char *spec,
 	const char *at = strrchr(rest, '@');
 	const char *colon = strrchr(rest, ':');
 
+	if (at && (!strchr(at + 1, ':') || strchr(at + 1, '/')))
+		at = NULL;
 	if (at) {
 		if (!image_digest_valid(at + 1))
 			return repack_fail(ctx, REPACK_EUSAGE,

@@ -6,12 +6,20 @@
 
 #include "layout.h"
 
-static const char *const header_skip_prefixes[] = {
-	"usr/share/doc/",
-	"usr/share/lintian/",
-	"usr/share/man/",
+/* Directories of header packages left out of kernel-dev.tar. */
+static const char *const header_skip_dirs[] = {
+	"usr/share/doc",
+	"usr/share/lintian",
+	"usr/share/man",
 	NULL,
 };
+
+static bool in_dir(const char *path, const char *dir)
+{
+	size_t n = strlen(dir);
+
+	return strncmp(path, dir, n) == 0 && (path[n] == '\0' || path[n] == '/');
+}
 
 /* Split "<name>-<kver>" in boot/ into the kver when name matches. */
 static bool boot_file(const char *file, const char *name, struct strbuf *kver)
@@ -78,8 +86,8 @@ enum layout_dest layout_classify(enum layout_role role, const char *path,
 		strbuf_addstr(&normal, path);
 
 	if (role == ROLE_HEADERS) {
-		for (size_t i = 0; header_skip_prefixes[i]; i++)
-			if (str_starts_with(normal.buf, header_skip_prefixes[i]))
+		for (size_t i = 0; header_skip_dirs[i]; i++)
+			if (in_dir(normal.buf, header_skip_dirs[i]))
 				goto out;
 		image_path->len = 0;
 		strbuf_addstr(image_path, normal.buf);

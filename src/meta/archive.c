@@ -147,7 +147,9 @@ static bool kept_name(const char *name, size_t len)
 		if (len > n && strncmp(name, kept_prefixes[i], n) == 0)
 			return true;
 	}
-	return false;
+	/* Headers of other kernel sources: linux-lowlatency-headers-<abi>. */
+	return len > 6 && strncmp(name, "linux-", 6) == 0 &&
+	       memmem(name, len, "-headers-", 9) != NULL;
 }
 
 static int take_package(void *user, const struct deb822_stanza *st)
@@ -197,8 +199,10 @@ static int load_packages(struct repack_ctx *ctx, const struct archive_source *sr
 	const char *component = src->component ? src->component : "main";
 	int rc = REPACK_EMISSING;
 
-	for (size_t i = 0; suffixes[i] && rc == REPACK_EMISSING; i++) {
-		char *path = xasprintf("%s/binary-%s/Packages%s", component, src->arch, suffixes[i]);
+	/* Debian's security archive has named its component "updates/main". */
+	for (size_t i = 0; suffixes[i / 2] && rc == REPACK_EMISSING; i++) {
+		char *path = xasprintf("%s%s/binary-%s/Packages%s", i % 2 ? "updates/" : "",
+				       component, src->arch, suffixes[i / 2]);
 		const struct release_file *file = release_find(release, path);
 		char *url = xasprintf("%s/dists/%s/%s", src->base, src->suite, path);
 		char *label = xasprintf("%s %s", src->suite, path);

@@ -128,12 +128,16 @@ int deb822_parse_file(struct repack_ctx *ctx, const char *label,
 	char chunk[1 << 16];
 	size_t lineno = 0, consumed;
 	la_ssize_t n;
-	int rc = 0;
+	int r, rc = 0;
 
 	archive_read_support_filter_all(a);
 	archive_read_support_format_raw(a);
+	/* An index of a suite without packages decompresses to nothing. */
+	archive_read_support_format_empty(a);
 	if (archive_read_open_filename(a, path, sizeof(chunk)) != ARCHIVE_OK ||
-	    archive_read_next_header(a, &ae) != ARCHIVE_OK) {
+	    (r = archive_read_next_header(a, &ae)) == ARCHIVE_EOF)
+		goto out;
+	if (r != ARCHIVE_OK) {
 		rc = repack_fail(ctx, REPACK_EFORMAT, "%s: cannot read '%s': %s",
 				 label, path, archive_error_string(a));
 		goto out;

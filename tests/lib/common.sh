@@ -81,7 +81,11 @@ serve_dir() {
 	port=$(free_port)
 	conf=$(mktemp -d "$WORK/nginx.XXXXXX")
 	mkdir -p "$conf/tmp"
+	local user_line=""
+	# Workers run as nobody unless told otherwise; the test tree is private.
+	[ "$(id -u)" = 0 ] && user_line="user root;"
 	cat >"$conf/nginx.conf" <<NGINX
+$user_line
 daemon off;
 worker_processes 1;
 pid $conf/nginx.pid;

@@ -56,6 +56,8 @@ static const struct classify_case classify_cases[] = {
 	  "lib/modules/6.12.43+deb13-amd64/build", NULL },
 	{ ROLE_HEADERS, "usr/share/doc/linux-headers-6.1.0-37-amd64/copyright", DEST_SKIP, NULL, NULL },
 	{ ROLE_HEADERS, "usr/share/lintian/overrides/x", DEST_SKIP, NULL, NULL },
+	{ ROLE_HEADERS, "usr/share/doc", DEST_SKIP, NULL, NULL },
+	{ ROLE_HEADERS, "usr/share/docs-kept", DEST_HEADERS, "usr/share/docs-kept", NULL },
 };
 
 static void classify_table(void **state)
