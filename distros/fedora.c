@@ -45,22 +45,6 @@ static void fedora_config_release(struct fedora_config *cfg)
 	memset(cfg, 0, sizeof(*cfg));
 }
 
-static char *strip_slash(const char *url)
-{
-	size_t n = strlen(url);
-
-	while (n > 0 && url[n - 1] == '/')
-		n--;
-	return xstrndup(url, n);
-}
-
-static char *conf_value(const struct table *conf, const char *key)
-{
-	const struct table_row *row = table_find(conf, key);
-
-	return row && row->cells.count > 1 ? strip_slash(table_cell(row, 1)) : NULL;
-}
-
 static int read_conf(struct repack_ctx *ctx, const struct backend_options *opts,
 		     struct fedora_config *cfg)
 {
@@ -73,15 +57,15 @@ static int read_conf(struct repack_ctx *ctx, const struct backend_options *opts,
 	if (opts->mirror) {
 		/* A given mirror replaces both trees: never fall back to a host
 		 * the user did not name. */
-		cfg->mirror = strip_slash(opts->mirror);
+		cfg->mirror = rpm_trim_url(opts->mirror);
 	} else {
-		cfg->mirror = conf_value(&conf, "mirror");
-		cfg->archive = conf_value(&conf, "archive-mirror");
+		cfg->mirror = rpm_conf_value(&conf, "mirror");
+		cfg->archive = rpm_conf_value(&conf, "archive-mirror");
 	}
-	cfg->koji = conf_value(&conf, "koji");
-	fallback = conf_value(&conf, "koji-fallback");
+	cfg->koji = rpm_conf_value(&conf, "koji");
+	fallback = rpm_conf_value(&conf, "koji-fallback");
 	cfg->koji_enabled = opts->koji || (fallback && strcmp(fallback, "yes") == 0);
-	keyring = conf_value(&conf, "keyring");
+	keyring = rpm_conf_value(&conf, "keyring");
 	if (opts->keyring)
 		cfg->keyring = xstrdup(opts->keyring);
 	else if (keyring && access(keyring, R_OK) == 0)
@@ -302,35 +286,20 @@ static int plan_search(struct repack_ctx *ctx, const struct fedora_config *cfg,
 	return rc;
 }
 
-/* Search one release; on a match fill build and set *found. The kernels
- * seen go to seen for the not-found message. */
+/* Search one release; on a match fill build and set *found. */
 static int search_release(struct repack_ctx *ctx, const struct fedora_config *cfg,
 			  const struct backend_options *opts, const char *release,
 			  const char *request, struct kernel_build *build, bool *found,
 			  struct kernel_list *seen)
 {
 	struct rpm_index index = { 0 };
-	struct kernel_list list = { 0 };
 	struct rpm_kernel_style style;
-	size_t match;
 	int rc = load_release(ctx, cfg, release, &index);
 
-	if (rc)
-		goto out;
 	style_for(cfg, &style);
-	rpm_kernel_collect(&index, &cfg->names, &style, &list);
-	match = rpm_kernel_find(&list, request);
-	if (match < list.count) {
-		*found = true;
-		build->kernel = list.items[match];
-		memset(&list.items[match], 0, sizeof(list.items[match]));
-		rc = rpm_kernel_add_packages(ctx, "fedora", &index, &cfg->names, opts, build);
-		goto out;
-	}
-	for (size_t i = 0; i < list.count; i++)
-		kernel_list_push(seen, &list.items[i]);
-out:
-	kernel_list_release(&list);
+	if (rc == 0)
+		rc = rpm_kernel_pick(ctx, "fedora", &index, &cfg->names, &style, opts, request,
+				     build, found, seen);
 	rpm_index_release(&index);
 	return rc;
 }

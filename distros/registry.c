@@ -5,12 +5,15 @@
 #include "backend.h"
 
 extern const struct backend debian_backend;
+extern const struct backend fedora_backend, centos_backend;
 extern const struct backend ubuntu_backend, mainline_backend;
 
 const struct backend *const backends[] = {
 	&debian_backend,
 	&ubuntu_backend,
 	&mainline_backend,
+	&fedora_backend,
+	&centos_backend,
 	NULL,
 };
 

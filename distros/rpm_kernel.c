@@ -5,6 +5,7 @@
 
 #include "image.h"
 #include "rpm_kernel.h"
+#include "table.h"
 
 void rpm_kernel_names_init(struct rpm_kernel_names *names, const char *flavour)
 {
@@ -45,6 +46,22 @@ const char *rpm_arch_for(const char *arch)
 	if (strcmp(arch, "arm64") == 0)
 		return "aarch64";
 	return NULL;
+}
+
+char *rpm_trim_url(const char *url)
+{
+	size_t n = strlen(url);
+
+	while (n > 1 && url[n - 1] == '/')
+		n--;
+	return xstrndup(url, n);
+}
+
+char *rpm_conf_value(const struct table *conf, const char *key)
+{
+	const struct table_row *row = table_find(conf, key);
+
+	return row && row->cells.count > 1 ? rpm_trim_url(table_cell(row, 1)) : NULL;
 }
 
 char *rpm_request_version(const char *request)
@@ -211,6 +228,30 @@ int rpm_kernel_add_packages(struct repack_ctx *ctx, const char *distro,
 			   "%s: no %s %s in the searched repositories; the image has no kernel-dev.tar",
 			   distro, names->devel, evr);
 	return 0;
+}
+
+int rpm_kernel_pick(struct repack_ctx *ctx, const char *distro, const struct rpm_index *index,
+		    const struct rpm_kernel_names *names, const struct rpm_kernel_style *style,
+		    const struct backend_options *opts, const char *request,
+		    struct kernel_build *build, bool *found, struct kernel_list *seen)
+{
+	struct kernel_list list = { 0 };
+	size_t match;
+	int rc = 0;
+
+	rpm_kernel_collect(index, names, style, &list);
+	match = rpm_kernel_find(&list, request);
+	if (match < list.count) {
+		*found = true;
+		build->kernel = list.items[match];
+		memset(&list.items[match], 0, sizeof(list.items[match]));
+		rc = rpm_kernel_add_packages(ctx, distro, index, names, opts, build);
+	} else {
+		for (size_t i = 0; i < list.count; i++)
+			kernel_list_push(seen, &list.items[i]);
+	}
+	kernel_list_release(&list);
+	return rc;
 }
 
 int rpm_kernel_not_found(struct repack_ctx *ctx, const char *distro, const char *searched,

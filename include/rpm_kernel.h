@@ -8,6 +8,8 @@
 #include "backend.h"
 #include "repomd.h"
 
+struct table;
+
 /* Package names of one kernel flavour: "kernel-core" for the default
  * flavour, "kernel-debug-core" for the debug one, and so on. */
 struct rpm_kernel_names {
@@ -60,10 +62,25 @@ int rpm_kernel_add_packages(struct repack_ctx *ctx, const char *distro,
 			    const struct rpm_kernel_names *names,
 			    const struct backend_options *opts, struct kernel_build *build);
 
+/* Find the newest kernel of index that matches request and fill build
+ * with it and its packages, setting *found; when none matches, move the
+ * kernels of index to seen for the not-found message. */
+int rpm_kernel_pick(struct repack_ctx *ctx, const char *distro, const struct rpm_index *index,
+		    const struct rpm_kernel_names *names, const struct rpm_kernel_style *style,
+		    const struct backend_options *opts, const char *request,
+		    struct kernel_build *build, bool *found, struct kernel_list *seen);
+
 /* Fail with REPACK_ENOTFOUND, naming what was searched and the versions
  * of list nearest to request. */
 int rpm_kernel_not_found(struct repack_ctx *ctx, const char *distro, const char *searched,
 			 const char *request, const struct kernel_list *list);
+
+/* Return a copy of url without trailing slashes; caller frees. */
+char *rpm_trim_url(const char *url);
+
+/* The value of a data table row "key value" without trailing slashes, or
+ * NULL when the table has no such row; caller frees. */
+char *rpm_conf_value(const struct table *conf, const char *key);
 
 /* Upstream version of a request: "5.3.7" for "5.3.7-301.fc31" or
  * "1:5.3.7"; caller frees. */

@@ -119,6 +119,23 @@ int deb822_parse(struct repack_ctx *ctx, const char *label, const char *text,
 	return parse_text(ctx, label, text, len, true, &lineno, &consumed, fn, user);
 }
 
+/* True when path decompresses to zero bytes: an index of a suite without
+ * packages. libarchive's raw format cannot open such a stream, and only
+ * the empty format, tried alone, tells it apart from a corrupt one. */
+static bool decompresses_to_nothing(const char *path)
+{
+	struct archive *a = archive_read_new();
+	struct archive_entry *ae;
+	bool empty;
+
+	archive_read_support_filter_all(a);
+	archive_read_support_format_empty(a);
+	empty = archive_read_open_filename(a, path, 16384) == ARCHIVE_OK &&
+		archive_read_next_header(a, &ae) == ARCHIVE_EOF;
+	archive_read_free(a);
+	return empty;
+}
+
 int deb822_parse_file(struct repack_ctx *ctx, const char *label,
 		      const char *path, deb822_stanza_fn fn, void *user)
 {
@@ -128,18 +145,15 @@ int deb822_parse_file(struct repack_ctx *ctx, const char *label,
 	char chunk[1 << 16];
 	size_t lineno = 0, consumed;
 	la_ssize_t n;
-	int r, rc = 0;
+	int rc = 0;
 
 	archive_read_support_filter_all(a);
 	archive_read_support_format_raw(a);
-	/* An index of a suite without packages decompresses to nothing. */
-	archive_read_support_format_empty(a);
 	if (archive_read_open_filename(a, path, sizeof(chunk)) != ARCHIVE_OK ||
-	    (r = archive_read_next_header(a, &ae)) == ARCHIVE_EOF)
-		goto out;
-	if (r != ARCHIVE_OK) {
-		rc = repack_fail(ctx, REPACK_EFORMAT, "%s: cannot read '%s': %s",
-				 label, path, archive_error_string(a));
+	    archive_read_next_header(a, &ae) != ARCHIVE_OK) {
+		if (!decompresses_to_nothing(path))
+			rc = repack_fail(ctx, REPACK_EFORMAT, "%s: cannot read '%s': %s",
+					 label, path, archive_error_string(a));
 		goto out;
 	}
 	while ((n = archive_read_data(a, chunk, sizeof(chunk))) > 0) {

@@ -172,37 +172,3 @@ int verify_detached(struct repack_ctx *ctx, const char *keyring,
 	gpgv_run_release(&run);
 	return rc;
 }
-
-int clearsigned_payload(struct repack_ctx *ctx, const char *document,
-			size_t len, char **payload, size_t *payload_len)
-{
-	static const char begin[] = "-----BEGIN PGP SIGNED MESSAGE-----";
-	static const char end[] = "\n-----BEGIN PGP SIGNATURE-----";
-	struct strbuf out = STRBUF_INIT;
-	const char *p, *stop, *body;
-
-	if (len < sizeof(begin) || strncmp(document, begin, sizeof(begin) - 1) != 0) {
-		/* Not signed at all: the text is the payload. */
-		*payload = xstrndup(document, len);
-		*payload_len = len;
-		return 0;
-	}
-	/* Armor headers ("Hash: SHA512") end at the first empty line. */
-	body = memmem(document, len, "\n\n", 2);
-	stop = memmem(document, len, end, sizeof(end) - 1);
-	if (!body || !stop || stop < body)
-		return repack_fail(ctx, REPACK_EFORMAT, "malformed clear-signed document");
-	for (p = body + 2; p <= stop;) {
-		const char *nl = memchr(p, '\n', (size_t)(stop - p) + 1);
-		const char *line_end = nl ? nl : stop;
-
-		/* Dash-escaped lines lose their "- " prefix. */
-		if (line_end - p >= 2 && p[0] == '-' && p[1] == ' ')
-			p += 2;
-		strbuf_add(&out, p, (size_t)(line_end - p));
-		strbuf_add(&out, "\n", 1);
-		p = line_end + 1;
-	}
-	*payload = strbuf_detach(&out, payload_len);
-	return 0;
-}

@@ -82,8 +82,12 @@ static char *top_dir(void)
 
 	if (n > 0) {
 		exe[n] = '\0';
-		for (int up = 0; up < 4; up++)
-			*strrchr(exe, '/') = '\0';
+		for (int up = 0; up < 4; up++) {
+			char *slash = strrchr(exe, '/');
+
+			if (slash)
+				*slash = '\0';
+		}
 		char *script = xasprintf("%s/tests/lib/httpd.py", exe);
 		bool found = access(script, R_OK) == 0;
 
