@@ -280,6 +280,16 @@ static bool entry_matches(const struct kernel_entry *entry, const char *flavour,
 	return version_matches_prefix(entry->version, wanted);
 }
 
+/* Return the mirror base that url lies under, or fallback. */
+static const char *debian_base_of(const struct debian_index *index, const char *url,
+				  const char *fallback)
+{
+	for (size_t i = 0; i < index->count; i++)
+		if (str_starts_with(url, index->items[i].base))
+			return index->items[i].base;
+	return fallback;
+}
+
 static int debian_resolve(struct repack_ctx *ctx, const struct backend_options *opts,
 			  const char *version, struct kernel_build *build)
 {
@@ -305,8 +315,10 @@ static int debian_resolve(struct repack_ctx *ctx, const struct backend_options *
 	build->kernel = list.items[match];
 	memset(&list.items[match], 0, sizeof(list.items[match]));
 	rc = debian_add_packages(ctx, &index, cfg.kernel_flavour, opts->no_headers, build);
+	/* The image package's mirror: the security archive for a security
+	 * update. */
 	if (rc == 0)
-		build->source = xstrdup(cfg.mirror);
+		build->source = xstrdup(debian_base_of(&index, build->packages[0].url, cfg.mirror));
 out:
 	kernel_list_release(&list);
 	debian_index_release(&index);

@@ -4,7 +4,8 @@
 
 #include "repack.h"
 
-/* Global libcurl set-up; call once from main before any transfer. */
+/* Global libcurl set-up; call once from main before any transfer. ctx
+ * may be NULL, and then a failure leaves no message. */
 int fetch_global_init(struct repack_ctx *ctx);
 void fetch_global_cleanup(void);
 

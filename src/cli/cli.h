@@ -35,5 +35,7 @@ const struct backend *cli_backend(const char *name);
 
 int cmd_build(int argc, char **argv);
 int cmd_list(int argc, char **argv);
+int cmd_boot(int argc, char **argv);
+int cmd_diff(int argc, char **argv);
 
 #endif

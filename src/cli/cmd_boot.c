@@ -230,7 +230,7 @@ static void print_json(const struct boot_report *reports, size_t count)
 
 	for (size_t i = 0; i < count; i++)
 		json_array_append_new(array, report_json(&reports[i]));
-	text = json_dumps(array, JSON_INDENT(2));
+	text = json_dumps(array, JSON_INDENT(2) | JSON_REAL_PRECISION(6));
 	puts(text);
 	free(text);
 	json_decref(array);
@@ -285,6 +285,235 @@ static const struct row_def row_defs[] = {
 	{ "seconds to init", false, cell_init },
 	{ "seconds to last marker", false, cell_last },
 	{ "wall seconds", false, cell_wall },
+	{ NULL, true, NULL }, /* one row for each module */
 	{ "warnings", true, cell_warnings },
 	{ "console log", false, cell_log },
 };
+
+struct table_row {
+	char *label;
+	bool compared;
+	char **cells;
+};
+
+struct table {
+	struct table_row *rows;
+	size_t count;
+	size_t columns;
+};
+
+static struct table_row *table_add(struct table *t, char *label, bool compared)
+{
+	struct table_row *row;
+
+	t->rows = xrealloc(t->rows, (t->count + 1) * sizeof(*t->rows));
+	row = &t->rows[t->count++];
+	row->label = label;
+	row->compared = compared;
+	row->cells = xcalloc(t->columns, sizeof(*row->cells));
+	return row;
+}
+
+static const struct boot_module *find_result(const struct boot_report *r, const char *name)
+{
+	for (size_t i = 0; i < r->console.module_count; i++)
+		if (strcmp(r->console.modules[i].name, name) == 0)
+			return &r->console.modules[i];
+	return NULL;
+}
+
+/* Add a row per module any report names, in the order they were loaded. */
+static void add_module_rows(struct table *t, const struct boot_report *reports)
+{
+	struct strlist names = STRLIST_INIT;
+
+	for (size_t c = 0; c < t->columns; c++)
+		for (size_t i = 0; i < reports[c].console.module_count; i++)
+			if (!strlist_contains(&names, reports[c].console.modules[i].name))
+				strlist_push(&names, reports[c].console.modules[i].name);
+	for (size_t i = 0; i < names.count; i++) {
+		struct table_row *row = table_add(t, xasprintf("module %s", names.items[i]), true);
+
+		for (size_t c = 0; c < t->columns; c++) {
+			const struct boot_module *m = find_result(&reports[c], names.items[i]);
+
+			row->cells[c] = xstrdup(m ? boot_module_status_name(m->status) : "-");
+		}
+	}
+	strlist_release(&names);
+}
+
+static void build_table(struct table *t, const struct boot_report *reports, size_t count)
+{
+	memset(t, 0, sizeof(*t));
+	t->columns = count;
+	for (size_t d = 0; d < sizeof(row_defs) / sizeof(row_defs[0]); d++) {
+		struct table_row *row;
+
+		if (!row_defs[d].cell) {
+			add_module_rows(t, reports);
+			continue;
+		}
+		row = table_add(t, xstrdup(row_defs[d].label), row_defs[d].compared);
+		for (size_t c = 0; c < count; c++)
+			row->cells[c] = row_defs[d].cell(&reports[c]);
+	}
+}
+
+static void table_release(struct table *t)
+{
+	for (size_t i = 0; i < t->count; i++) {
+		for (size_t c = 0; c < t->columns; c++)
+			free(t->rows[i].cells[c]);
+		free(t->rows[i].cells);
+		free(t->rows[i].label);
+	}
+	free(t->rows);
+}
+
+static bool row_differs(const struct table_row *row, size_t columns)
+{
+	for (size_t c = 1; c < columns; c++)
+		if (strcmp(row->cells[c], row->cells[0]) != 0)
+			return true;
+	return false;
+}
+
+/* With two or more columns, a row the kernels disagree on starts with '*'. */
+static void print_table(const struct table *t)
+{
+	size_t label_width = 0, *widths = xcalloc(t->columns, sizeof(*widths));
+
+	for (size_t i = 0; i < t->count; i++) {
+		if (strlen(t->rows[i].label) > label_width)
+			label_width = strlen(t->rows[i].label);
+		for (size_t c = 0; c < t->columns; c++)
+			if (strlen(t->rows[i].cells[c]) > widths[c])
+				widths[c] = strlen(t->rows[i].cells[c]);
+	}
+	for (size_t i = 0; i < t->count; i++) {
+		const struct table_row *row = &t->rows[i];
+
+		if (t->columns > 1)
+			fputs(row->compared && row_differs(row, t->columns) ? "* " : "  ", stdout);
+		printf("%-*s", (int)label_width, row->label);
+		for (size_t c = 0; c < t->columns; c++) {
+			if (c + 1 < t->columns)
+				printf("  %-*s", (int)widths[c], row->cells[c]);
+			else
+				printf("  %s", row->cells[c]);
+		}
+		putchar('\n');
+	}
+	free(widths);
+}
+
+/* The failure detail, module messages and warnings of each report, which
+ * are too long for the table. */
+static void print_details(const struct boot_report *reports, size_t count)
+{
+	for (size_t i = 0; i < count; i++) {
+		const struct boot_report *r = &reports[i];
+		bool header = false;
+
+		for (size_t m = 0; m < r->console.module_count + 1; m++) {
+			const struct boot_module *mod = m ? &r->console.modules[m - 1] : NULL;
+			const char *text = mod ? mod->message : r->detail;
+
+			if (!text)
+				continue;
+			if (!header)
+				printf("\n%s:\n", r->image);
+			header = true;
+			if (mod)
+				printf("  module %s: %s\n", mod->name, text);
+			else
+				printf("  %s: %s\n", boot_failure_name(r->failure), text);
+		}
+		for (size_t w = 0; w < r->console.warnings.count; w++) {
+			if (!header)
+				printf("\n%s:\n", r->image);
+			header = true;
+			printf("  warning: %s\n", r->console.warnings.items[w]);
+		}
+	}
+}
+
+static void print_reports(const struct boot_report *reports, size_t count, bool json)
+{
+	struct table t;
+
+	if (json) {
+		print_json(reports, count);
+		return;
+	}
+	build_table(&t, reports, count);
+	print_table(&t);
+	table_release(&t);
+	print_details(reports, count);
+}
+
+/* Boot every image; stops at the first error (a missing tool, an
+ * unreadable image, a signal), but not at an image that fails to boot. */
+static int boot_all(struct repack_ctx *ctx, const struct boot_cli *cli,
+		    struct boot_report *reports, size_t *done)
+{
+	struct boot_session session;
+	int rc;
+
+	*done = 0;
+	rc = boot_session_begin(ctx, &cli->boot, &session);
+	for (size_t i = 0; rc == 0 && i < cli->common.args.count; i++) {
+		rc = boot_image(&session, cli->common.args.items[i], &reports[i]);
+		if (rc == 0)
+			*done = i + 1;
+		else
+			boot_report_release(&reports[i]);
+	}
+	boot_session_end(&session);
+	return rc;
+}
+
+int cmd_boot(int argc, char **argv)
+{
+	struct boot_cli cli;
+	struct repack_ctx ctx;
+	struct boot_report *reports;
+	size_t done = 0;
+	int rc, status, sig;
+
+	memset(&cli, 0, sizeof(cli));
+	cli.common.verbosity = 1;
+	boot_options_init(&cli.boot);
+	rc = parse_boot_options(argc, argv, &cli);
+	if (rc) {
+		boot_options_release(&cli.boot);
+		cli_options_release(&cli.common);
+		return rc == 1 ? 0 : 2;
+	}
+	cli_setup_context(&ctx, &cli.common);
+	reports = xcalloc(cli.common.args.count, sizeof(*reports));
+	rc = boot_all(&ctx, &cli, reports, &done);
+	if (rc == 0)
+		print_reports(reports, done, cli.common.json);
+	status = cli_report(&ctx, rc);
+	for (size_t i = 0; rc == 0 && status == 0 && i < done; i++)
+		if (!boot_report_ok(&reports[i]))
+			status = 1;
+	for (size_t i = 0; i < done; i++)
+		boot_report_release(&reports[i]);
+	free(reports);
+	repack_ctx_release(&ctx);
+	boot_options_release(&cli.boot);
+	cli_options_release(&cli.common);
+	/* Stop the way the signal would have stopped repack, now that QEMU
+	 * and the temporary files are gone. */
+	sig = boot_interrupted();
+	if (sig) {
+		fflush(stdout);
+		signal(sig, SIG_DFL);
+		raise(sig);
+		return 128 + sig;
+	}
+	return status;
+}

@@ -11,6 +11,8 @@ static const char main_usage[] =
 	"usage: repack DISTRO VERSION [options]   build one image (short for 'repack build')\n"
 	"       repack build DISTRO VERSION [options]\n"
 	"       repack list DISTRO [--json]        kernels the repositories offer, newest first\n"
+	"       repack boot IMAGE... [--compare]   boot images under QEMU and report what happened\n"
+	"       repack diff IMAGE IMAGE            kernel_config options and modules that differ\n"
 	"\n"
 	"Run 'repack build --help' for the build options.\n";
 
@@ -22,6 +24,8 @@ struct command {
 static const struct command commands[] = {
 	{ "build", cmd_build },
 	{ "list", cmd_list },
+	{ "boot", cmd_boot },
+	{ "diff", cmd_diff },
 	{ NULL, NULL },
 };
 

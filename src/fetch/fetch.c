@@ -13,6 +13,8 @@ int fetch_global_init(struct repack_ctx *ctx)
 {
 	CURLcode result = curl_global_init(CURL_GLOBAL_DEFAULT);
 
+	if (result != CURLE_OK && !ctx)
+		return REPACK_EFAIL;
 	if (result != CURLE_OK)
 		return repack_fail(ctx, REPACK_EFAIL, "cannot initialise libcurl: %s",
 				   curl_easy_strerror(result));

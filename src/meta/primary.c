@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 
 #include <archive.h>
 #include <archive_entry.h>
@@ -294,7 +295,12 @@ static int check_open_checksum(struct primary_reader *r, const char *expected)
 static int open_decompressed(struct primary_reader *r, const char *path)
 {
 	struct archive_entry *ae;
+	struct stat st;
 
+	/* libarchive calls an empty file an unrecognized format. */
+	if (stat(path, &st) == 0 && st.st_size == 0)
+		return repack_fail(r->ctx, REPACK_EFORMAT,
+				   "%s: not a valid primary.xml: the file is empty", r->label);
 	r->archive = archive_read_new();
 	archive_read_support_filter_all(r->archive);
 	archive_read_support_format_raw(r->archive);

@@ -119,6 +119,16 @@ expect_status default-flavour 0 "$REPACK" debian 6.1.192-3 --mirror "$url/debian
 	--keyring "$key/keyring.gpg" -o "dir:$WORK/plain"
 grep -q '^linuxkit/kernel-debian:6.1.192-3 ' "$WORK/last.out" && pass default-flavour-tag || fail default-flavour-tag "$(cat "$WORK/last.out")"
 
+# --- only an unsigned image package; Packages.xz listed but missing ------
+make_kernel_debs --unsigned --no-headers "$WORK/debs-unsigned" 6.1.0-60 cloud-amd64 6.1.200-1 xz >/dev/null
+make_debian_mirror --formats "gz plain" "$root/unsigned-image" "$key" bookworm "$WORK"/debs-unsigned/*.deb >/dev/null
+expect_status unsigned-image-fallback 0 "$REPACK" debian 6.1.200-1 --mirror "$url/unsigned-image" \
+	--release bookworm --flavour cloud --keyring "$key/keyring.gpg" -o "dir:$WORK/unsigned-image" --json
+grep -q '"kernel_release": "6.1.0-60-cloud-amd64"' "$WORK/last.out" && [ -s "$WORK/unsigned-image/kernel" ] &&
+	pass unsigned-image-package || fail unsigned-image-package "$(cat "$WORK/last.out")"
+grep -q 'Packages.gz HTTP/1.1" 200' "$access_log" && pass packages-gz-fallback ||
+	fail packages-gz-fallback "Packages.gz was never fetched"
+
 # --- list -----------------------------------------------------------------
 expect_status list-json 0 "$REPACK" list debian "${common[@]}" --json
 python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert [k["version"] for k in d]==["6.1.194-1","6.1.192-3"], d' \

@@ -173,7 +173,8 @@ def main():
     server.root = args.root
     server.log_path = args.log
     threading.Thread(target=exit_on_stdin_eof, daemon=True).start()
-    print(server.server_address[1], flush=True)
+    sys.stdout.write("%d\n" % server.server_address[1])
+    sys.stdout.flush()
     server.serve_forever()
 
 

@@ -33,6 +33,7 @@ extern char **environ;
 static struct {
 	pid_t pid;
 	int stdin_fd;  /* closing it stops the server */
+	int stdout_fd; /* where the server printed its port */
 	char *root;    /* served directory */
 	char *log;     /* request log */
 	char *base;    /* http://127.0.0.1:PORT */
@@ -144,12 +145,16 @@ static int start_server(void)
 	if (rc != 0)
 		return -1;
 
+	/* Read up to the newline, and keep the pipe open until teardown so
+	 * the server never writes into a closed pipe. */
 	server.stdin_fd = in[1];
-	n = read(out[0], port, sizeof(port) - 1);
-	close(out[0]);
-	if (n <= 0)
-		return -1;
-	port[n] = '\0';
+	server.stdout_fd = out[0];
+	for (size_t len = 0; !memchr(port, '\n', len); len += (size_t)n) {
+		n = len < sizeof(port) - 1 ? read(out[0], port + len, sizeof(port) - 1 - len) : 0;
+		if (n <= 0)
+			return -1;
+		port[len + (size_t)n] = '\0';
+	}
 	port[strcspn(port, "\n")] = '\0';
 	server.base = xasprintf("http://127.0.0.1:%s", port);
 	return 0;
@@ -186,6 +191,7 @@ static int group_teardown(void **state)
 
 	if (server.pid > 0) {
 		close(server.stdin_fd);
+		close(server.stdout_fd);
 		kill(server.pid, SIGTERM);
 		waitpid(server.pid, &status, 0);
 	}
