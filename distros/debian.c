@@ -183,7 +183,7 @@ static int load_index(struct repack_ctx *ctx, const struct debian_config *cfg,
 }
 
 /* The image package name's ABI part, or NULL when name is not an image
- * package of this flavour. *unsigned_pkg tells which variant it is. */
+ * package of this flavour. *unsigned_pkg is set for the -unsigned variant. */
 static char *image_abi(const char *name, const char *kernel_flavour,
 		       bool *unsigned_pkg)
 {

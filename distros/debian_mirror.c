@@ -1,5 +1,5 @@
 /* Debian backend support: where the mirrors are, which packages make a
- * kernel, and what to say when a version does not exist. */
+ * kernel, and the error for a version that does not exist. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

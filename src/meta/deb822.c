@@ -121,7 +121,7 @@ int deb822_parse(struct repack_ctx *ctx, const char *label, const char *text,
 
 /* True when path decompresses to zero bytes: an index of a suite without
  * packages. libarchive's raw format cannot open such a stream, and only
- * the empty format, tried alone, tells it apart from a corrupt one. */
+ * the empty format, tried alone, distinguishes it from a corrupt one. */
 static bool decompresses_to_nothing(const char *path)
 {
 	struct archive *a = archive_read_new();

@@ -449,3 +449,77 @@ mainline_add_build() {
 	cat "$dir/.built"
 	rm -f "$dir/.built"
 }
+
+# mainline_header_page DIR: write DIR/HEADER.html, the build report at the
+# top of a version directory's page, linking the packages of every
+# architecture: DIR/<arch>/*.deb for the per-architecture layout, else
+# DIR/*_<arch>.deb. An architecture whose status is not 0 is reported as
+# failed. NOTE: the wording is a reconstruction of the real report; repack
+# reads only its links.
+mainline_header_page() {
+	local dir=$1 version arch deb status
+	version=$(basename "$dir")
+	{
+		echo "<p>These binary packages represent builds of the mainline or stable Linux kernel tree at the commit below:"
+		echo "<p>  <a href=\"https://git.kernel.org/pub/scm/linux/kernel/git/stable/linux.git/tag/?h=$version\">$version</a>"
+		echo "<p>To obtain the source from which they are built fetch the commit below:"
+		echo "<pre>  git://git.launchpad.net/~ubuntu-kernel-test/ubuntu/+source/linux/+git/mainline-crack cod/mainline/$version</pre>"
+		for arch in amd64 arm64 armhf i386 ppc64el s390x; do
+			if [ -d "$dir/$arch" ]; then
+				status=$(cat "$dir/$arch/status" 2>/dev/null || echo 0)
+				if [ "$status" = 0 ]; then
+					echo "<p>Build for $arch succeeded (see <a href=\"$arch/log\">log</a>):<br>"
+				else
+					echo "<p>Build for $arch failed (see <a href=\"$arch/log\">log</a>)<br>"
+				fi
+				for deb in "$dir/$arch"/*.deb; do
+					[ -f "$deb" ] && printf '&nbsp;&nbsp;<a href="%s/%s">%s</a><br>\n' "$arch" "${deb##*/}" "${deb##*/}"
+				done
+			elif compgen -G "$dir/*_$arch.deb" >/dev/null; then
+				echo "<p>Build for $arch succeeded (see <a href=\"BUILD.LOG.$arch\">BUILD.LOG.$arch</a>):<br>"
+				for deb in "$dir"/*_"$arch".deb "$dir"/*_all.deb; do
+					[ -f "$deb" ] && printf '&nbsp;&nbsp;<a href="%s">%s</a><br>\n' "${deb##*/}" "${deb##*/}"
+				done
+			fi
+		done
+	} >"$dir/HEADER.html"
+}
+
+# mainline_finish_version [--unsigned] DIR KEYDIR URLPATH: write the
+# metadata and index pages of a version directory whose packages are in
+# place. Per-architecture layout (DIR/<arch>/): each arch directory with
+# packages gets CHECKSUMS, CHECKSUMS.gpg (unless --unsigned), a log and a
+# status of 0 unless one is there already. Flat layout: DIR gets CHECKSUMS,
+# CHECKSUMS.gpg (unless --unsigned), BUILT (the built architectures, one a
+# line) and BUILD.LOG.<arch>. Then HEADER.html and index.html everywhere.
+# URLPATH is the directory's path on the server ("/mainline/v6.1.5/").
+mainline_finish_version() {
+	local signed=1
+	[ "$1" != --unsigned ] || { signed=0; shift; }
+	local dir=$1 keydir=$2 path=$3 sub arch key="" archdir
+	[ "$signed" = 0 ] || key=$keydir
+	local -a arches=()
+	for sub in "$dir"/*/; do
+		[ -d "$sub" ] && arches+=("$(basename "$sub")")
+	done
+	if [ "${#arches[@]}" -gt 0 ]; then
+		for arch in "${arches[@]}"; do
+			archdir=$dir/$arch
+			[ -e "$archdir/log" ] || echo "build log of $arch: test fixture" >"$archdir/log"
+			if compgen -G "$archdir/*.deb" >/dev/null; then
+				[ -e "$archdir/status" ] || echo 0 >"$archdir/status"
+				mainline_checksums "$archdir" "$key" || return 1
+			fi
+			mainline_index_page "$archdir" "$path$arch/" || return 1
+		done
+	else
+		: >"$dir/BUILT"
+		for arch in amd64 arm64 armhf i386 ppc64el s390x; do
+			compgen -G "$dir/*_$arch.deb" >/dev/null || continue
+			echo "$arch" >>"$dir/BUILT"
+			echo "build log of $arch: test fixture" >"$dir/BUILD.LOG.$arch"
+		done
+		mainline_checksums "$dir" "$key" || return 1
+	fi
+	mainline_header_page "$dir" && mainline_index_page "$dir" "$path"
+}
