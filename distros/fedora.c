@@ -317,13 +317,13 @@ static int search_koji(struct repack_ctx *ctx, const struct fedora_config *cfg,
 	char *suffix = opts->release ? xasprintf(".fc%s", opts->release) : NULL;
 	struct koji_request koji = {
 		.koji = cfg->koji, .source = "kernel", .version = version,
-		.release = dash ? dash + 1 : NULL, .release_suffix = suffix, .distro = "fedora",
+		.release = dash ? dash + 1 : NULL, .release_suffix = suffix, .arch = cfg->rpm_arch,
+		.distro = "fedora",
 	};
-	struct primary_filter filter = { cfg->names.list, cfg->rpm_arch };
 	struct rpm_index index = { 0 };
 	struct kernel_list list = { 0 };
 	struct rpm_kernel_style style;
-	int rc = koji_load_build(ctx, &koji, &filter, &index);
+	int rc = koji_load_build(ctx, &koji, &cfg->names, &index);
 
 	if (rc)
 		goto out;

@@ -111,12 +111,27 @@ static char *package_name(const char *file, const char *version, const char *rel
 	return name;
 }
 
-static bool wanted(const struct primary_filter *filter, const char *name)
+/* True when name is a package of the kernel to download: any of names,
+ * except the meta package when the build has a kernel-core. */
+static bool wanted(const struct rpm_kernel_names *names, bool has_core, const char *name)
 {
-	for (size_t i = 0; filter->names[i]; i++)
-		if (strcmp(filter->names[i], name) == 0)
+	if (strcmp(name, names->meta) == 0)
+		return !has_core;
+	for (size_t i = 0; names->list[i]; i++)
+		if (strcmp(names->list[i], name) == 0)
 			return true;
 	return false;
+}
+
+/* True when one of links is the build's kernel-core package. */
+static bool lists_core(const struct strlist *links, const struct koji_request *req,
+		       const char *release, const struct rpm_kernel_names *names)
+{
+	char *file = xasprintf("%s-%s-%s.%s.rpm", names->core, req->version, release, req->arch);
+	bool found = strlist_contains(links, file);
+
+	free(file);
+	return found;
 }
 
 static int accept_entry(void *user, const struct unpack_entry *entry)
@@ -227,7 +242,7 @@ out:
 
 static int add_package(struct repack_ctx *ctx, const struct koji_request *req,
 		       const char *dir, const char *release, const char *file,
-		       char *name, const char *arch, struct rpm_index *index)
+		       char *name, struct rpm_index *index)
 {
 	char *url = xasprintf("%s%s", dir, file);
 	char sha256[SHA256_HEX_LEN + 1];
@@ -242,7 +257,7 @@ static int add_package(struct repack_ctx *ctx, const struct koji_request *req,
 	}
 	pkg = rpm_index_add(index);
 	pkg->name = name;
-	pkg->arch = xstrdup(arch);
+	pkg->arch = xstrdup(req->arch);
 	pkg->epoch = xstrdup("0");
 	pkg->version = xstrdup(req->version);
 	pkg->release = xstrdup(release);
@@ -256,11 +271,12 @@ static int add_package(struct repack_ctx *ctx, const struct koji_request *req,
 }
 
 int koji_load_build(struct repack_ctx *ctx, const struct koji_request *req,
-		    const struct primary_filter *filter, struct rpm_index *index)
+		    const struct rpm_kernel_names *names, struct rpm_index *index)
 {
 	struct strlist links = STRLIST_INIT;
 	char *release = NULL, *dir = NULL;
 	size_t added = 0;
+	bool has_core;
 	int rc = 0;
 
 	if (req->release)
@@ -270,23 +286,24 @@ int koji_load_build(struct repack_ctx *ctx, const struct koji_request *req,
 	if (rc)
 		goto out;
 	dir = xasprintf("%s/%s/%s/%s/%s/", req->koji, req->source, req->version, release,
-			filter->arch);
+			req->arch);
 	repack_log(ctx, REPACK_LOG_INFO, "looking %s %s-%s up in Koji at %s", req->source,
 		   req->version, release, dir);
 	rc = fetch_links(ctx, dir, &links);
+	has_core = rc == 0 && lists_core(&links, req, release, names);
 	for (size_t i = 0; rc == 0 && i < links.count; i++) {
-		char *name = package_name(links.items[i], req->version, release, filter->arch);
+		char *name = package_name(links.items[i], req->version, release, req->arch);
 
-		if (!name || !wanted(filter, name)) {
+		if (!name || !wanted(names, has_core, name)) {
 			free(name);
 			continue;
 		}
-		rc = add_package(ctx, req, dir, release, links.items[i], name, filter->arch, index);
+		rc = add_package(ctx, req, dir, release, links.items[i], name, index);
 		added += rc == 0;
 	}
 	if (rc == 0 && added == 0)
 		rc = repack_fail(ctx, REPACK_EMISSING, "%s: Koji lists no %s packages at %s",
-				 req->distro, filter->names[0], dir);
+				 req->distro, names->meta, dir);
 out:
 	strlist_release(&links);
 	free(dir);

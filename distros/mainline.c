@@ -24,6 +24,9 @@
 
 #define MAX_CHECKSUMS_SIZE (4u << 20)
 #define MAX_SIGNATURE_SIZE (1u << 20)
+/* How many releases "latest" tries before it reports the newest as
+ * unavailable. */
+#define MAX_RELEASES_TRIED 5
 
 struct mainline_config {
 	char *root;            /* without the trailing '/' */
@@ -437,13 +440,36 @@ static int resolve_build(struct repack_ctx *ctx, const struct mainline_config *c
 	return rc;
 }
 
+/* List the build directory of v and resolve its packages into build. */
+static int resolve_version(struct repack_ctx *ctx, const struct mainline_config *cfg,
+			   const struct mainline_version *v, const char *timestamp,
+			   struct kernel_build *build)
+{
+	struct strlist entries = STRLIST_INIT;
+	char *dir_url = NULL;
+	int rc = list_build_dir(ctx, cfg, v, &dir_url, &entries);
+
+	if (rc == 0)
+		rc = resolve_build(ctx, cfg, v, timestamp, dir_url, &entries, build);
+	free(dir_url);
+	strlist_release(&entries);
+	return rc;
+}
+
+/* "latest" and "X.Y.x" name the newest release that has a build for the
+ * architecture: a version directory appears before its builds finish, and
+ * some builds fail. */
+static bool request_skips_unavailable(const char *request)
+{
+	return strcmp(request, "latest") == 0 || str_ends_with(request, ".x");
+}
+
 static int mainline_resolve(struct repack_ctx *ctx, const struct backend_options *opts,
 			    const char *version, struct kernel_build *build)
 {
 	struct mainline_config cfg;
 	struct version_list versions = { 0 };
-	struct strlist entries = STRLIST_INIT;
-	char *timestamp = NULL, *dir_url = NULL;
+	char *timestamp = NULL;
 	long found;
 	int rc = mainline_config_init(ctx, opts, &cfg);
 
@@ -456,14 +482,24 @@ static int mainline_resolve(struct repack_ctx *ctx, const struct backend_options
 		rc = not_found(ctx, &cfg, &versions, version);
 		goto out;
 	}
-	rc = list_build_dir(ctx, &cfg, &versions.items[found], &dir_url, &entries);
-	if (rc == 0)
-		rc = resolve_build(ctx, &cfg, &versions.items[found], timestamp, dir_url,
-				   &entries, build);
+	rc = resolve_version(ctx, &cfg, &versions.items[found], timestamp, build);
+	for (int tries = 1; rc == REPACK_ENOTFOUND && request_skips_unavailable(version) &&
+	     tries < MAX_RELEASES_TRIED; tries++) {
+		size_t next = (size_t)found + 1;
+		char *unused = NULL;
+		long older = mainline_version_find(versions.items + next, versions.count - next,
+						   version, &unused);
+
+		free(unused);
+		if (older < 0)
+			break;
+		repack_log(ctx, REPACK_LOG_WARN, "%s; trying the next older release", ctx->error);
+		kernel_build_release(build);
+		found = (long)next + older;
+		rc = resolve_version(ctx, &cfg, &versions.items[found], NULL, build);
+	}
 out:
-	free(dir_url);
 	free(timestamp);
-	strlist_release(&entries);
 	version_list_release(&versions);
 	mainline_config_release(&cfg);
 	return rc;

@@ -9,15 +9,21 @@
 int fetch_global_init(struct repack_ctx *ctx);
 void fetch_global_cleanup(void);
 
-/* Download url into memory, at most max_bytes. Returns REPACK_EMISSING for
- * 404/410, REPACK_ENET for other failures after retries. On success *data
- * is a NUL-terminated buffer the caller frees. */
+/* Download url into memory, at most max_bytes (0 for no limit). Returns
+ * REPACK_EMISSING for 404/410, REPACK_ENET for other failures after
+ * retries. On success *data is a NUL-terminated buffer the caller frees.
+ * Server errors (5xx), timeouts and connection failures are retried 3
+ * times; 4xx answers are not. With ctx->offline set, every download but
+ * a file:// URL fails with REPACK_ENET. */
 int fetch_to_memory(struct repack_ctx *ctx, const char *url,
 		    size_t max_bytes, char **data, size_t *len);
 
 /* Download url to dest through dest.part (resumed with Range when a
  * previous attempt left one). When sha256 is not NULL the file is checked
- * before the rename and a mismatch removes it. */
+ * before the rename and a mismatch removes it with REPACK_EVERIFY; size,
+ * when not 0, is checked the same way. A failed download keeps the data
+ * that arrived in dest.part for the next call to resume; dest itself
+ * appears only complete and checked. */
 int fetch_to_file(struct repack_ctx *ctx, const char *url, const char *dest,
 		  const char *sha256, uint64_t size);
 
@@ -35,7 +41,10 @@ struct fetch_item {
 char *cache_path(struct repack_ctx *ctx, const char *sha256);
 
 /* Make every item present in the cache, verified against its sha256,
- * downloading up to ctx->jobs in parallel. */
+ * downloading up to ctx->jobs in parallel. An entry already present is
+ * hashed again and replaced when it no longer matches. Sets each item's
+ * path and cached flag; on failure the first error is returned and the
+ * other downloads stop. */
 int fetch_into_cache(struct repack_ctx *ctx, struct fetch_item *items,
 		     size_t count);
 void fetch_item_release(struct fetch_item *item);

@@ -90,19 +90,21 @@ char *rpm_request_version(const char *request);
  * koji/<source>/<version>/<release>/<arch>/ (when release is NULL, the
  * newest release under koji/<source>/<version>/ whose name ends with
  * release_suffix, if that is given). Koji lists no checksums, so every
- * package filter keeps is downloaded, its rpm digests checked by reading
+ * package of the kernel is downloaded, its rpm digests checked by reading
  * it whole, and it is stored in the cache under its sha256, which the
- * package added to index carries. REPACK_EMISSING when Koji has no such
- * build. */
+ * package added to index carries. The kernel meta package is taken only
+ * where the build has no kernel-core, because after the split it is empty.
+ * REPACK_EMISSING when Koji has no such build. */
 struct koji_request {
 	const char *koji;            /* URL of the packages/ tree */
 	const char *source;          /* source package name: "kernel" */
 	const char *version;
 	const char *release;         /* NULL for the newest */
 	const char *release_suffix;  /* ".fc31" or NULL */
+	const char *arch;            /* rpm arch: x86_64, aarch64 */
 	const char *distro;          /* for messages */
 };
 int koji_load_build(struct repack_ctx *ctx, const struct koji_request *request,
-		    const struct primary_filter *filter, struct rpm_index *index);
+		    const struct rpm_kernel_names *names, struct rpm_index *index);
 
 #endif

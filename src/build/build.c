@@ -1,13 +1,46 @@
 /* One image from one kernel: backend resolve -> fetch into the cache ->
  * unpack and lay out -> image write. */
+#include <dirent.h>
 #include <errno.h>
+#include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "build.h"
 #include "fetch.h"
 #include "layout.h"
 #include "unpack.h"
+
+#define WORK_PREFIX "repack-work"
+
+/* Remove work directories ("repack-work.<pid>.XXXXXX") that runs killed
+ * before their cleanup left behind. */
+static void remove_stale_workdirs(void)
+{
+	const char *base = getenv("TMPDIR");
+	DIR *dir;
+	struct dirent *d;
+
+	base = base && *base ? base : "/tmp";
+	dir = opendir(base);
+	if (!dir)
+		return;
+	while ((d = readdir(dir))) {
+		long pid;
+		char *path;
+
+		if (sscanf(d->d_name, WORK_PREFIX ".%ld.", &pid) != 1 || pid <= 0)
+			continue;
+		if (kill((pid_t)pid, 0) == 0 || errno != ESRCH)
+			continue;
+		path = xasprintf("%s/%s", base, d->d_name);
+		rm_rf(path);
+		free(path);
+	}
+	closedir(dir);
+}
 
 static int compare_packages(const void *a, const void *b)
 {
@@ -150,8 +183,13 @@ int repack_build(struct repack_ctx *ctx, const struct build_request *request,
 	rc = fetch_packages(ctx, kernel, items);
 	if (rc == 0)
 		rc = choose_timestamp(ctx, kernel, items, &created);
-	if (rc == 0)
-		rc = make_temp_dir(ctx, "repack", &workdir);
+	if (rc == 0) {
+		char *prefix = xasprintf(WORK_PREFIX ".%ld", (long)getpid());
+
+		remove_stale_workdirs();
+		rc = make_temp_dir(ctx, prefix, &workdir);
+		free(prefix);
+	}
 	if (rc)
 		goto out;
 	layout_init(&layout, ctx, workdir, created, request->opts.no_headers);

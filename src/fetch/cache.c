@@ -17,7 +17,7 @@ char *cache_default_dir(void)
 	const char *xdg = getenv("XDG_CACHE_HOME");
 	const char *home = getenv("HOME");
 
-	/* The XDG base directory spec says to ignore relative paths. */
+	/* The XDG Base Directory Specification requires ignoring relative paths. */
 	if (xdg && xdg[0] == '/')
 		return xasprintf("%s/repack", xdg);
 	if (!home || !*home) {
@@ -51,8 +51,8 @@ void fetch_item_release(struct fetch_item *item)
 	item->path = NULL;
 }
 
-/* Set item->cached when the cache holds a file that matches the item;
- * remove a file that does not. */
+/* Set item->cached when the cache contains a file that matches the item,
+ * and remove a file that does not match. */
 static int cache_lookup(struct repack_ctx *ctx, struct fetch_item *item)
 {
 	char actual[SHA256_HEX_LEN + 1];

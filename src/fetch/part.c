@@ -130,6 +130,16 @@ int part_write(struct transfer *t, const void *data, size_t len)
 	return 0;
 }
 
+/* Close the .part, deleting it when it is empty. */
+void part_close_keep_data(struct transfer *t)
+{
+	struct stat st;
+
+	if (t->fd >= 0 && fstat(t->fd, &st) == 0 && st.st_size == 0)
+		part_discard(t);
+	part_close(t);
+}
+
 void part_close(struct transfer *t)
 {
 	if (t->fd >= 0)

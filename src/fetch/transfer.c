@@ -15,7 +15,7 @@
 #define CONNECT_TIMEOUT_SECONDS 30
 #define PROGRESS_INTERVAL_MS 200
 
-/* What the engine does with a transfer after an attempt ends. */
+/* The engine's next step for a transfer after an attempt ends. */
 enum next_step {
 	NEXT_DONE = 0,    /* finished and, for files, renamed into place */
 	NEXT_RETRY = 1,   /* try again after t->not_before */
@@ -78,7 +78,7 @@ void transfer_release(struct transfer *t)
 		curl_easy_cleanup(t->easy);
 	t->easy = NULL;
 
-	/* A private .part cannot be found by a later run, so it goes. */
+	/* A later run cannot find a private .part, so it is deleted. */
 	if (t->part_private)
 		part_discard(t);
 	part_close(t);
@@ -102,8 +102,8 @@ static void callback_fail(struct transfer *t, int code, const char *fmt, ...)
 	t->callback_rc = code;
 }
 
-/* Note the start offset of each response's Content-Range; a redirect's
- * status line resets it. */
+/* Record the start offset of each response's Content-Range. The status
+ * line of every response, redirects included, resets it. */
 static size_t header_cb(char *buffer, size_t size, size_t count, void *user)
 {
 	struct transfer *t = user;
@@ -145,7 +145,7 @@ static int body_begin(struct transfer *t)
 	if (!t->dest || t->offset == 0)
 		return 0;
 
-	/* A 200 answer to a Range request is the whole file again. */
+	/* A 200 response to a Range request is the whole file again. */
 	if (status == 200) {
 		repack_log(t->ctx, REPACK_LOG_DEBUG,
 			   "%s ignored the Range request; downloading from the start",
@@ -155,6 +155,12 @@ static int body_begin(struct transfer *t)
 			return -1;
 		}
 		return 0;
+	}
+	if (status == 206 && t->range_start < 0) {
+		callback_fail(t, REPACK_ENET,
+			      "%sthe server answered the Range request for %s with 206 but no Content-Range",
+			      t->prefix, t->url);
+		return -1;
 	}
 	if (status == 206 && t->range_start != (int64_t)t->offset) {
 		callback_fail(t, REPACK_ENET,
@@ -530,7 +536,7 @@ static void stop_all(CURLM *multi, struct transfer *list, size_t count)
 			curl_easy_cleanup(t->easy);
 			t->easy = NULL;
 		}
-		part_close(t);
+		part_close_keep_data(t);
 	}
 }
 

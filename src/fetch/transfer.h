@@ -54,8 +54,9 @@ void transfer_init(struct transfer *t);
 void transfer_release(struct transfer *t);
 
 /* Run the transfers, at most jobs at once. Returns 0 when every one
- * succeeded, else the code of the first failure with its message on ctx;
- * the others are stopped and keep their .part files for a later resume. */
+ * succeeded, else the code of the first failure with its message on ctx.
+ * A failure stops the other transfers, which keep their .part files for a
+ * later resume. */
 int transfer_run(struct repack_ctx *ctx, struct transfer *list, size_t count,
 		 int jobs);
 
@@ -69,6 +70,7 @@ int part_truncate(struct repack_ctx *ctx, struct transfer *t);
 int part_write(struct transfer *t, const void *data, size_t len);
 int part_finish(struct repack_ctx *ctx, struct transfer *t);
 void part_close(struct transfer *t);
+void part_close_keep_data(struct transfer *t);
 void part_discard(struct transfer *t);
 
 /* True when s is 64 hexadecimal digits. */

@@ -1,5 +1,5 @@
 /* OpenPGP text formats: the clear-signed message framework (RFC 4880
- * section 7) and ASCII-armoured public keys (section 6). */
+ * section 7) and ASCII-armored public keys (section 6). */
 #include <string.h>
 
 #include "verify.h"
@@ -68,7 +68,7 @@ static bool next_nonblank_line(struct line_reader *r, struct line *line)
 	return false;
 }
 
-/* Read the armour headers up to the empty line that ends them. RFC 4880
+/* Read the armor headers up to the empty line that ends them. RFC 4880
  * allows only "Hash:" here. */
 static int skip_hash_headers(struct repack_ctx *ctx, struct line_reader *r)
 {

@@ -1,10 +1,10 @@
-/* OpenPGP ASCII armour (RFC 4880 section 6), private to src/verify/. */
+/* OpenPGP ASCII armor (RFC 4880 section 6), private to src/verify/. */
 #ifndef REPACK_VERIFY_ARMOR_H
 #define REPACK_VERIFY_ARMOR_H
 
 #include "repack.h"
 
-/* True when data starts, after white space, with an armour line
+/* True when data starts, after white space, with an armor line
  * ("-----BEGIN PGP "). Binary keyrings start with a packet tag byte. */
 bool armor_is_armored(const char *data, size_t len);
 

@@ -1,5 +1,5 @@
 /* Signature checks through gpgv, run as a subprocess without a shell.
- * Each check gets a private temporary directory that holds its inputs,
+ * Each check gets a private temporary directory that contains its inputs,
  * gpgv's status and stderr output, and serves as gpgv's --homedir so the
  * user's ~/.gnupg is never read. */
 #include <errno.h>

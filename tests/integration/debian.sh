@@ -196,6 +196,31 @@ for kind in absolute symlink device; do
 	expect_stderr "hostile-$kind-message" 'unsafe entry'
 done
 
+# --- an interrupted run leaves no half image, and the next run cleans up --
+mkdir -p "$WORK/tmp"
+# A process that has exited on its own gives a pid nobody owns; a signal
+# could reach the forked shell before it execs and run this script's traps.
+true & dead_pid=$!
+wait "$dead_pid"
+mkdir -p "$WORK/tmp/repack-work.$dead_pid.stale/modules"
+TMPDIR=$WORK/tmp XDG_CACHE_HOME=$WORK/cache-kill "$REPACK" debian 6.1.192-3 "${common[@]}" \
+	-o "oci:$WORK/killed" >/dev/null 2>&1 &
+victim=$!
+sleep 0.3
+kill -9 "$victim" 2>/dev/null; wait "$victim" 2>/dev/null
+if [ -e "$WORK/killed/index.json" ]; then
+	python3 -c 'import json,sys; json.load(open(sys.argv[1]))' "$WORK/killed/index.json" &&
+		pass killed-run-index-valid || fail killed-run-index-valid "index.json is broken"
+else
+	pass killed-run-index-valid
+fi
+expect_status after-killed-run 0 env TMPDIR="$WORK/tmp" XDG_CACHE_HOME="$WORK/cache-kill" "$REPACK" debian \
+	6.1.192-3 "${common[@]}" -o "oci:$WORK/killed"
+skopeo inspect "oci:$WORK/killed:6.1.192-3-cloud" >/dev/null 2>&1 && pass after-killed-run-image ||
+	fail after-killed-run-image "skopeo cannot read the image"
+leftover=$(ls "$WORK/tmp")
+[ -z "$leftover" ] && pass stale-workdirs-removed || fail stale-workdirs-removed "left in TMPDIR: $leftover"
+
 # --- mirror from the host's apt sources -----------------------------------
 mkdir -p "$WORK/etc-apt/sources.list.d"
 cat >"$WORK/etc-apt/sources.list.d/debian.sources" <<EOF

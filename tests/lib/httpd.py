@@ -3,8 +3,8 @@
 injects faults chosen by a prefix of the URL path.
 
     /FILE                   FILE, honouring Range (206, or 416 past the end)
-    /status/CODE/REST       always answers CODE
-    /fail/CODE/N/REST       answers CODE to the first N requests of this
+    /status/CODE/REST       always returns CODE
+    /fail/CODE/N/REST       returns CODE to the first N requests of this
                             exact path, then serves REST
     /truncate/REST          announces the full Content-Length, sends half of
                             the body and closes the connection
@@ -13,7 +13,7 @@ injects faults chosen by a prefix of the URL path.
     /slow/REST              sends the headers, then stalls for 60 s
     /redirect/N/REST        N redirects (302) in a row, then REST
     /html/REST              200 with an HTML error page in place of REST
-    /norange/REST           ignores Range and answers 200 with the whole file
+    /norange/REST           ignores Range and returns 200 with the whole file
 
 Prefixes nest (/fail/503/1/norange/FILE). The server prints its port on
 stdout once it listens, appends "METHOD PATH RANGE" per request to the

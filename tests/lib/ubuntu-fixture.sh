@@ -421,7 +421,8 @@ mainline_version_abi() {
 
 # mainline_add_build [OPTIONS] DIR VERSION ARCH FLAVOUR TIMESTAMP: build
 # the packages of one mainline build of upstream VERSION (6.1.5, 6.1,
-# 6.2-rc3) into DIR and print their paths: linux-image-unsigned and
+# 6.2-rc3) into DIR and print their paths (--no-modules removes linux-modules
+# after they are printed): linux-image-unsigned and
 # linux-modules (4.17 and later) or linux-image (--legacy), and both
 # headers packages unless --no-headers. Options: --legacy, --no-headers,
 # --no-modules (an incomplete build), --comp xz|zstd (default zstd).
@@ -444,10 +445,8 @@ mainline_add_build() {
 	kver_abi=$numbers-$(mainline_version_abi "$version")
 	# shellcheck disable=SC2086
 	make_ubuntu_kernel_debs --image "$image" --no-extra $headers --arch "$arch" \
-		"$dir" "$kver_abi" "$flavour" "$kver_abi.$stamp" "$comp" >"$dir/.built" || return 1
+		"$dir" "$kver_abi" "$flavour" "$kver_abi.$stamp" "$comp" || return 1
 	[ "$modules" = 1 ] || rm -f "$dir"/linux-modules-"$kver_abi"-"$flavour"_*
-	cat "$dir/.built"
-	rm -f "$dir/.built"
 }
 
 # mainline_header_page DIR: write DIR/HEADER.html, the build report at the

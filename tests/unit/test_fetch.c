@@ -270,7 +270,7 @@ static bool exists(const char *path)
 	return stat(path, &st) == 0;
 }
 
-/* Assert that path holds the same bytes as the served file name. */
+/* Assert that path contains the same bytes as the served file name. */
 static void assert_same_file(const char *path, const char *name)
 {
 	struct repack_ctx ctx;
@@ -396,6 +396,7 @@ static void not_found_is_missing(void **state)
 	assert_non_null(strstr(f->ctx.error, url));
 	assert_rc(f, fetch_to_file(&f->ctx, url, dest, NULL, 0), REPACK_EMISSING);
 	assert_false(exists(dest));
+	assert_int_equal(count_files(f->work), 0);
 	/* 404 is final: one request per call. */
 	assert_int_equal(count_requests("GET /no-such-file "), 2);
 	free(dest);
@@ -784,6 +785,21 @@ static void cache_mismatch_leaves_nothing(void **state)
 	free(url);
 }
 
+static void cache_missing_file(void **state)
+{
+	struct fixture *f = *state;
+	char *url = url_for("no-such-package.deb");
+	struct fetch_item item = { .url = url, .sha256 = server.small_sha,
+				   .label = "linux-image" };
+
+	assert_rc(f, fetch_into_cache(&f->ctx, &item, 1), REPACK_EMISSING);
+	assert_non_null(strstr(f->ctx.error, "linux-image: not found on the server"));
+	assert_non_null(strstr(f->ctx.error, url));
+	assert_int_equal(count_files(f->ctx.cache_dir), 0);
+	fetch_item_release(&item);
+	free(url);
+}
+
 static void cache_parallel_jobs(void **state)
 {
 	struct fixture *f = *state;
@@ -909,7 +925,8 @@ static void cache_dir_defaults(void **state)
 	assert_string_equal(dir, "/xdg/cache/repack");
 	free(dir);
 
-	/* Relative values are ignored, as the XDG base directory spec says. */
+	/* The XDG Base Directory Specification requires ignoring relative
+	 * values. */
 	setenv("XDG_CACHE_HOME", "relative", 1);
 	setenv("HOME", "/home/tester", 1);
 	dir = cache_default_dir();
@@ -957,6 +974,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(cache_hit_second_call, setup, teardown),
 		cmocka_unit_test_setup_teardown(corrupt_cache_redownloaded, setup, teardown),
 		cmocka_unit_test_setup_teardown(cache_mismatch_leaves_nothing, setup, teardown),
+		cmocka_unit_test_setup_teardown(cache_missing_file, setup, teardown),
 		cmocka_unit_test_setup_teardown(cache_parallel_jobs, setup, teardown),
 		cmocka_unit_test_setup_teardown(cache_duplicate_items, setup, teardown),
 		cmocka_unit_test_setup_teardown(cache_locked_part_uses_private, setup, teardown),

@@ -116,7 +116,8 @@ static int export_key(const char *email, const char *out, bool armor)
 	return run(argv);
 }
 
-/* Sign in with gpg: mode is "--clearsign" or "--detach-sign". */
+/* Sign the file in with gpg into out; mode is "--clearsign" or
+ * "--detach-sign". */
 static int sign(const char *mode, const char *signer, const char *second,
 		bool armor, const char *faked_time, const char *in, const char *out)
 {
