@@ -8,60 +8,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <unistd.h>
 
-#include <libxml/HTMLparser.h>
-
 #include "fetch.h"
+#include "htmlindex.h"
 #include "rpm_kernel.h"
 #include "unpack.h"
-
-#define MAX_INDEX_PAGE_SIZE (4u << 20)
-
-/* Collect the href of every <a> below node that names an entry of this
- * directory: no scheme, no '?' or '#', no path other than a trailing
- * '/'. */
-static void collect_links(xmlNode *node, struct strlist *links)
-{
-	for (xmlNode *n = node; n; n = n->next) {
-		if (n->type == XML_ELEMENT_NODE && strcasecmp((const char *)n->name, "a") == 0) {
-			xmlChar *href = xmlGetProp(n, (const xmlChar *)"href");
-			const char *h = (const char *)href;
-			size_t slash = h ? strcspn(h, "/") : 0;
-
-			if (h && *h && !strpbrk(h, "?#:") && strcmp(h, "../") != 0 &&
-			    (h[slash] == '\0' || h[slash + 1] == '\0') &&
-			    !strlist_contains(links, h))
-				strlist_push(links, h);
-			xmlFree(href);
-		}
-		collect_links(n->children, links);
-	}
-}
-
-/* Fetch the index page at url and collect its entries. */
-static int fetch_links(struct repack_ctx *ctx, const char *url, struct strlist *links)
-{
-	char *page = NULL;
-	size_t len = 0;
-	htmlDocPtr doc;
-	int rc = fetch_to_memory(ctx, url, MAX_INDEX_PAGE_SIZE, &page, &len);
-
-	if (rc)
-		return rc;
-	doc = htmlReadMemory(page, (int)len, url, NULL,
-			     HTML_PARSE_RECOVER | HTML_PARSE_NOERROR | HTML_PARSE_NOWARNING |
-			     HTML_PARSE_NONET);
-	if (!doc)
-		rc = repack_fail(ctx, REPACK_EFORMAT, "%s: not an HTML index page", url);
-	else
-		collect_links(xmlDocGetRootElement(doc), links);
-	if (doc)
-		xmlFreeDoc(doc);
-	free(page);
-	return rc;
-}
 
 /* Choose the newest release directory under koji/<source>/<version>/. */
 static int newest_release(struct repack_ctx *ctx, const struct koji_request *req,
@@ -69,7 +21,7 @@ static int newest_release(struct repack_ctx *ctx, const struct koji_request *req
 {
 	struct strlist links = STRLIST_INIT;
 	char *url = xasprintf("%s/%s/%s/", req->koji, req->source, req->version);
-	int rc = fetch_links(ctx, url, &links);
+	int rc = htmlindex_fetch(ctx, url, &links);
 
 	*release = NULL;
 	for (size_t i = 0; rc == 0 && i < links.count; i++) {
@@ -244,7 +196,8 @@ static int add_package(struct repack_ctx *ctx, const struct koji_request *req,
 		       const char *dir, const char *release, const char *file,
 		       char *name, struct rpm_index *index)
 {
-	char *url = xasprintf("%s%s", dir, file);
+	char *escaped = htmlindex_escape(file);
+	char *url = xasprintf("%s%s", dir, escaped);
 	char sha256[SHA256_HEX_LEN + 1];
 	uint64_t size = 0;
 	struct rpm_package *pkg;
@@ -252,6 +205,7 @@ static int add_package(struct repack_ctx *ctx, const struct koji_request *req,
 
 	free(url);
 	if (rc) {
+		free(escaped);
 		free(name);
 		return rc;
 	}
@@ -261,7 +215,7 @@ static int add_package(struct repack_ctx *ctx, const struct koji_request *req,
 	pkg->epoch = xstrdup("0");
 	pkg->version = xstrdup(req->version);
 	pkg->release = xstrdup(release);
-	pkg->location = xstrdup(file);
+	pkg->location = escaped; /* relative to base, as in primary.xml */
 	pkg->base = xstrndup(dir, strlen(dir) - 1);
 	pkg->origin = xstrdup("koji");
 	pkg->repo = xstrdup("koji");
@@ -289,7 +243,7 @@ int koji_load_build(struct repack_ctx *ctx, const struct koji_request *req,
 			req->arch);
 	repack_log(ctx, REPACK_LOG_INFO, "looking %s %s-%s up in Koji at %s", req->source,
 		   req->version, release, dir);
-	rc = fetch_links(ctx, dir, &links);
+	rc = htmlindex_fetch(ctx, dir, &links);
 	has_core = rc == 0 && lists_core(&links, req, release, names);
 	for (size_t i = 0; rc == 0 && i < links.count; i++) {
 		char *name = package_name(links.items[i], req->version, release, req->arch);

@@ -100,6 +100,10 @@ static int mainline_config_init(struct repack_ctx *ctx, const struct backend_opt
 	cfg->arch = opts->arch ? opts->arch : "amd64";
 	cfg->require_signatures = opts->require_signatures;
 	cfg->no_headers = opts->no_headers;
+	if (opts->release)
+		repack_log(ctx, REPACK_LOG_WARN,
+			   "mainline: the builds have no releases; --release %s is ignored",
+			   opts->release);
 	cfg->root = strip_slashes(opts->mirror ? opts->mirror : conf_value(&conf, "root"));
 	cfg->default_flavour = xstrdup(conf_value(&conf, "default-flavour"));
 	cfg->flavour = xstrdup(opts->flavour ? opts->flavour : cfg->default_flavour);
@@ -243,6 +247,47 @@ static bool is_arch_dir(const char *entry)
 	return false;
 }
 
+/* Append to linked the entries below dir ("amd64/x.deb" gives "x.deb"):
+ * the build report at the top of a version page links every package. */
+static void entries_below(const struct strlist *entries, const char *dir,
+			  struct strlist *linked)
+{
+	for (size_t i = 0; i < entries->count; i++) {
+		const char *name = entries->items[i];
+
+		if (str_starts_with(name, dir) && name[strlen(dir)] && !strchr(name + strlen(dir), '/'))
+			strlist_push(linked, name + strlen(dir));
+	}
+}
+
+/* List the arch subdirectory of a per-architecture version. Where its page
+ * cannot be read, the packages the version page links under it stand in. */
+static int list_arch_dir(struct repack_ctx *ctx, const struct mainline_config *cfg,
+			 const struct mainline_version *v, const char *version_url,
+			 const char *arch_dir, const char *dir_url, struct strlist *entries)
+{
+	struct strlist linked = STRLIST_INIT;
+	int rc;
+
+	entries_below(entries, arch_dir, &linked);
+	strlist_release(entries);
+	rc = htmlindex_fetch(ctx, dir_url, entries);
+	if ((rc == REPACK_EMISSING || rc == REPACK_ENET) && linked.count > 0) {
+		repack_log(ctx, REPACK_LOG_WARN, "%s; using the packages %s links instead",
+			   ctx->error, version_url);
+		strlist_release(entries);
+		*entries = linked;
+		memset(&linked, 0, sizeof(linked));
+		rc = 0;
+	} else if (rc == REPACK_EMISSING) {
+		rc = repack_fail(ctx, REPACK_ENOTFOUND,
+				 "mainline: %s is unavailable for %s: %s links to %s but the server has no such directory",
+				 v->text, cfg->arch, version_url, arch_dir);
+	}
+	strlist_release(&linked);
+	return rc;
+}
+
 /* Find the directory holding the version's packages for cfg->arch and
  * list it: the arch subdirectory where the version has them, else the
  * version directory itself. *dir_url ends with '/'; caller frees. */
@@ -261,13 +306,8 @@ static int list_build_dir(struct repack_ctx *ctx, const struct mainline_config *
 		other_arches |= is_arch_dir(entries->items[i]);
 	}
 	if (rc == 0 && per_arch) {
-		strlist_release(entries);
 		*dir_url = xasprintf("%s%s", version_url, arch_dir);
-		rc = htmlindex_fetch(ctx, *dir_url, entries);
-		if (rc == REPACK_EMISSING)
-			rc = repack_fail(ctx, REPACK_ENOTFOUND,
-					 "mainline: %s is unavailable for %s: %s links to %s but the server has no such directory",
-					 v->text, cfg->arch, version_url, arch_dir);
+		rc = list_arch_dir(ctx, cfg, v, version_url, arch_dir, *dir_url, entries);
 	} else if (rc == 0 && other_arches) {
 		rc = repack_fail(ctx, REPACK_ENOTFOUND,
 				 "mainline: %s is unavailable for %s: %s has no %s directory (the build was not made for this architecture)",

@@ -13,7 +13,7 @@ void fetch_global_cleanup(void);
  * REPACK_EMISSING for 404/410, REPACK_ENET for other failures after
  * retries. On success *data is a NUL-terminated buffer the caller frees.
  * Server errors (5xx), timeouts and connection failures are retried 3
- * times; 4xx answers are not. With ctx->offline set, every download but
+ * times; 4xx responses are not. With ctx->offline set, every download but
  * a file:// URL fails with REPACK_ENET. */
 int fetch_to_memory(struct repack_ctx *ctx, const char *url,
 		    size_t max_bytes, char **data, size_t *len);

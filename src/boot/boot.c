@@ -108,6 +108,19 @@ static int run_guest(struct boot_session *s, const char *const *argv, const char
 	return rc;
 }
 
+/* Return how a QEMU run ended, for a message; the caller frees. */
+static char *describe_end(const struct boot_run_outcome *run)
+{
+	const char *err = run->qemu_stderr ? run->qemu_stderr : "";
+	int len = (int)strcspn(err, "\n");
+
+	if (run->hung || run->total_limit)
+		return xasprintf("no result within %u s", run->idle_timeout);
+	if (run->signal)
+		return xasprintf("QEMU was killed by signal %d: %.*s", run->signal, len, err);
+	return xasprintf("QEMU exited with status %d: %.*s", run->exit_status, len, err);
+}
+
 /* Boot the image under KVM with repack.probe. On hosts where KVM guests
  * hang, this costs KVM_PROBE_SECONDS once per architecture. */
 static int probe_kvm(struct boot_session *s, const char *qemu, const char *arch,
@@ -124,12 +137,15 @@ static int probe_kvm(struct boot_session *s, const char *qemu, const char *arch,
 	rc = run_guest(s, (const char *const *)argv.items, log, KVM_PROBE_SECONDS,
 		       KVM_PROBE_SECONDS, &console, &run);
 	*works = rc == 0 && console.done;
-	if (rc == 0 && *works)
+	if (rc == 0 && *works) {
 		repack_log(s->ctx, REPACK_LOG_INFO, "KVM probe boot finished in %.1f s; using KVM",
 			   run.wall_seconds);
-	else if (rc == 0)
-		repack_log(s->ctx, REPACK_LOG_INFO, "KVM probe boot did not finish within %d s "
-			   "(QEMU exit status %d); using TCG", KVM_PROBE_SECONDS, run.exit_status);
+	} else if (rc == 0) {
+		char *why = describe_end(&run);
+
+		repack_log(s->ctx, REPACK_LOG_INFO, "KVM probe boot failed (%s); using TCG", why);
+		free(why);
+	}
 	boot_console_release(&console);
 	boot_run_outcome_release(&run);
 	strlist_release(&argv);
@@ -229,7 +245,7 @@ static int check_image(struct repack_ctx *ctx, const char *spec,
 	if (!files->arch)
 		return repack_fail(ctx, REPACK_EFORMAT, "cannot tell the architecture of '%s': "
 				   "it has no image config and its kernel has neither an x86 "
-				   "bzImage nor an arm64 Image header", spec);
+				   "bzImage nor an arm64 Image header; pass --arch", spec);
 	if (strcmp(files->arch, "amd64") != 0 && strcmp(files->arch, "arm64") != 0)
 		return repack_fail(ctx, REPACK_EFAIL, "'%s' is a %s image; repack boot "
 				   "boots amd64 and arm64 images", spec, files->arch);

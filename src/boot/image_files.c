@@ -21,10 +21,12 @@ static const char *known_arch(const char *name)
 	return NULL;
 }
 
-/* The config's "architecture" wins; a dir: image without a config is
- * judged by its kernel's header. An architecture repack cannot boot is
- * kept as written, so the boot can name it. */
-static void find_arch(struct repack_ctx *ctx, struct boot_image_files *files)
+/* The config's "architecture" wins; a dir: image without a config takes
+ * the requested architecture, else its kernel's header decides. An
+ * architecture repack cannot boot is kept as written, so the boot can
+ * name it. */
+static void find_arch(struct repack_ctx *ctx, struct boot_image_files *files,
+		      const char *requested)
 {
 	const char *config_arch = json_string_value(json_object_get(files->src.config,
 								      "architecture"));
@@ -34,6 +36,10 @@ static void find_arch(struct repack_ctx *ctx, struct boot_image_files *files)
 	if (config_arch) {
 		arch = known_arch(config_arch);
 		files->arch = xstrdup(arch ? arch : config_arch);
+		return;
+	}
+	if (requested) {
+		files->arch = xstrdup(requested);
 		return;
 	}
 	kernel = xasprintf("%s/kernel", files->dir);
@@ -69,7 +75,7 @@ int boot_image_files_open(struct repack_ctx *ctx, const char *spec,
 			return repack_wrap(ctx, rc, "cannot read the files of '%s'", spec);
 		files->dir = xstrdup(files->tmpdir);
 	}
-	find_arch(ctx, files);
+	find_arch(ctx, files, arch);
 	return 0;
 }
 

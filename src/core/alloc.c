@@ -137,6 +137,7 @@ char *strbuf_detach(struct strbuf *sb, size_t *len)
 	char *p;
 
 	strbuf_grow(sb, 0);
+	sb->buf[sb->len] = '\0';
 	p = sb->buf;
 	if (len)
 		*len = sb->len;

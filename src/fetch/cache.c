@@ -45,17 +45,35 @@ char *cache_path(struct repack_ctx *ctx, const char *sha256)
 	return path;
 }
 
+static const char *item_label(const struct fetch_item *item)
+{
+	return item->label ? item->label : item->url;
+}
+
 void fetch_item_release(struct fetch_item *item)
 {
 	free(item->path);
 	item->path = NULL;
 }
 
+/* Remove a cache entry that no longer matches its item, so it is
+ * downloaded again. */
+static int cache_evict(struct repack_ctx *ctx, const struct fetch_item *item,
+		       const char *problem)
+{
+	repack_log(ctx, REPACK_LOG_WARN, "%s: cache entry '%s' %s; downloading it again",
+		   item_label(item), item->path, problem);
+	if (unlink(item->path) < 0 && errno != ENOENT)
+		return repack_fail(ctx, REPACK_EFAIL, "cannot remove corrupt cache entry '%s': %s",
+				   item->path, strerror(errno));
+	return 0;
+}
+
 /* Set item->cached when the cache contains a file that matches the item,
  * and remove a file that does not match. */
 static int cache_lookup(struct repack_ctx *ctx, struct fetch_item *item)
 {
-	char actual[SHA256_HEX_LEN + 1];
+	char actual[SHA256_HEX_LEN + 1], problem[160];
 	uint64_t size = 0;
 	struct stat st;
 	int rc;
@@ -72,24 +90,19 @@ static int cache_lookup(struct repack_ctx *ctx, struct fetch_item *item)
 				   item->path);
 
 	if (item->size && (uint64_t)st.st_size != item->size) {
-		snprintf(actual, sizeof(actual), "%s", "a different size");
-	} else {
-		rc = sha256_file(ctx, item->path, actual, &size);
-		if (rc)
-			return rc;
-		if (strcasecmp(actual, item->sha256) == 0) {
-			item->cached = true;
-			repack_progress(ctx, item->label, size, size);
-			return 0;
-		}
+		snprintf(problem, sizeof(problem), "has %llu bytes, expected %llu",
+			 (unsigned long long)st.st_size, (unsigned long long)item->size);
+		return cache_evict(ctx, item, problem);
 	}
-
-	repack_log(ctx, REPACK_LOG_WARN,
-		   "%s: cache entry '%s' does not match (sha256 %s); downloading it again",
-		   item->label, item->path, actual);
-	if (unlink(item->path) < 0 && errno != ENOENT)
-		return repack_fail(ctx, REPACK_EFAIL, "cannot remove corrupt cache entry '%s': %s",
-				   item->path, strerror(errno));
+	rc = sha256_file(ctx, item->path, actual, &size);
+	if (rc)
+		return rc;
+	if (strcasecmp(actual, item->sha256) != 0) {
+		snprintf(problem, sizeof(problem), "has sha256 %s", actual);
+		return cache_evict(ctx, item, problem);
+	}
+	item->cached = true;
+	repack_progress(ctx, item_label(item), size, size);
 	return 0;
 }
 
@@ -101,7 +114,7 @@ static int cache_prepare_item(struct repack_ctx *ctx, struct fetch_item *item)
 	if (!sha256_hex_valid(item->sha256))
 		return repack_fail(ctx, REPACK_EFORMAT,
 				   "%s: invalid sha256 '%s' for %s (expected 64 hexadecimal digits)",
-				   item->label, item->sha256 ? item->sha256 : "(none)",
+				   item_label(item), item->sha256 ? item->sha256 : "(none)",
 				   item->url);
 	free(item->path);
 	item->path = cache_path(ctx, item->sha256);
@@ -144,13 +157,13 @@ int fetch_into_cache(struct repack_ctx *ctx, struct fetch_item *items,
 		if (ctx->offline) {
 			rc = repack_fail(ctx, REPACK_ENET,
 					 "%s: not in the cache ('%s') and offline mode forbids downloading %s",
-					 item->label, item->path, item->url);
+					 item_label(item), item->path, item->url);
 			goto out;
 		}
 
 		transfer_init(&list[n]);
 		list[n].url = item->url;
-		list[n].label = item->label;
+		list[n].label = item_label(item);
 		list[n].dest = item->path;
 		list[n].sha256 = item->sha256;
 		list[n].size = item->size;

@@ -208,7 +208,8 @@ int image_build(struct repack_ctx *ctx, const struct layout_files *files,
 	rc = check_meta(ctx, meta);
 	if (rc)
 		goto out;
-	rc = image_build_layer(ctx, files, meta->created, workdir, &image->layer);
+	rc = image_build_layer(ctx, files, meta->created, meta->compression,
+			       workdir, &image->layer);
 	if (rc)
 		goto out;
 	repack_log(ctx, REPACK_LOG_DEBUG, "layer sha256:%s, %llu bytes, diff_id sha256:%s",

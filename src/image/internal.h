@@ -66,11 +66,26 @@ char *image_normalised_reference(const char *name, const char *tag);
 /* Write the layer of the five files to workdir and fill blob with its
  * path (owned by blob), digest, diff_id and size. */
 int image_build_layer(struct repack_ctx *ctx, const struct layout_files *files,
-		      time_t mtime, const char *workdir, struct image_blob *blob);
+		      time_t mtime, enum image_compression compression,
+		      const char *workdir, struct image_blob *blob);
 
-/* Write the OCI layout output; tags are already checked. */
+/* The descriptor of image's manifest with its platform (linux/arch). */
+json_t *image_manifest_descriptor(const struct image *image, const char *arch);
+
+/* Replace the entries of the OCI index.json document index that carry
+ * one of set's tags with entries for set's tags. */
+int oci_index_add_tags(struct repack_ctx *ctx, const struct image_set *set,
+		       json_t *index);
+
+/* Write the set into the OCI layout at dir; tags are already checked. */
 int oci_layout_write(struct repack_ctx *ctx, const char *dir,
-		     const struct image *image, const struct image_meta *meta,
-		     const struct strlist *tags);
+		     const struct image_set *set);
+
+/* Write the set as an OCI layout in one tar at path. */
+int oci_archive_write(struct repack_ctx *ctx, const char *path,
+		      const struct image_set *set);
+/* Write the set's only image in the docker save format at path. */
+int docker_archive_write(struct repack_ctx *ctx, const char *path,
+			 const struct image_set *set);
 
 #endif

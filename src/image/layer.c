@@ -1,11 +1,11 @@
 /* The image layer: a ustar archive of the contract's files, compressed
- * with gzip, hashed before and after compression in one pass.
+ * with gzip or zstd, hashed before and after compression in one pass.
  *
  * Two libarchive writers are chained. The first writes ustar with no
  * filter, and its output callback hashes the tar stream (the diff_id) and
  * feeds it to the second. The second is a "raw" format writer with the
- * gzip filter. Its output callback hashes the compressed stream (the
- * digest) and writes it to the blob file. */
+ * gzip or zstd filter. Its output callback hashes the compressed stream
+ * (the digest) and writes it to the blob file. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
@@ -18,15 +18,18 @@
 
 #include "internal.h"
 
-#define LAYER_NAME "oci-layer.tar.gz"
 #define TAR_BLOCK_SIZE 10240
 #define GZIP_BLOCK_SIZE 65536
+/* zstd's own default level: compresses a kernel layer about as well as
+ * gzip -6 and several times faster. */
+#define ZSTD_LEVEL "3"
 #define READ_CHUNK 65536
 
 struct layer_writer {
 	struct repack_ctx *ctx;
 	struct archive *tar;
-	struct archive *gz;
+	struct archive *gz;        /* the compressing stage, gzip or zstd */
+	enum image_compression compression;
 	struct sha256_stream *tar_sha;
 	struct sha256_stream *gz_sha;
 	uint64_t gz_size;
@@ -62,31 +65,49 @@ static la_ssize_t tar_output(struct archive *a, void *user, const void *buf,
 	if (n < 0 || (size_t)n != len) {
 		archive_set_error(a, EIO, "%s",
 				  archive_error_string(lw->gz) ?
-				  archive_error_string(lw->gz) : "gzip failed");
+				  archive_error_string(lw->gz) : "compression failed");
 		return -1;
 	}
 	return n;
 }
 
-/* Open the gzip stage: one raw entry whose data is the tar stream. */
-static int open_gzip(struct layer_writer *lw)
+static bool set_gzip_filter(struct archive *gz)
 {
-	struct archive_entry *entry = archive_entry_new();
-	struct archive *gz = archive_write_new();
-	int ok;
-
-	lw->gz = gz;
 	/* "!timestamp" leaves the gzip MTIME field zero, and libarchive
-	 * writes no file name unless asked. bytes_in_last_block 1 stops the
-	 * client from padding the compressed stream with zeros.
+	 * writes no file name unless asked.
 	 * NOTE: the compressed bytes come from the zlib libarchive links.
 	 * zlib-ng (the zlib of Fedora 40 and later) may deflate differently,
 	 * so the layer digest can differ between such machines while the
 	 * diff_id stays the same. */
+	return archive_write_add_filter_gzip(gz) == ARCHIVE_OK &&
+	       archive_write_set_filter_option(gz, "gzip", "timestamp", NULL) == ARCHIVE_OK &&
+	       archive_write_set_filter_option(gz, "gzip", "compression-level", "6") == ARCHIVE_OK;
+}
+
+static bool set_zstd_filter(struct archive *gz)
+{
+	/* One thread and a fixed level: libzstd then gives the same frames
+	 * for the same input. The frame header records no time or name, and
+	 * a streamed frame records no content size.
+	 * NOTE: another libzstd release may compress differently, like
+	 * another zlib for gzip. */
+	return archive_write_add_filter_zstd(gz) == ARCHIVE_OK &&
+	       archive_write_set_filter_option(gz, "zstd", "compression-level", ZSTD_LEVEL) == ARCHIVE_OK;
+}
+
+/* Open the compressing stage: one raw entry whose data is the tar stream. */
+static int open_compressor(struct layer_writer *lw)
+{
+	struct archive_entry *entry = archive_entry_new();
+	struct archive *gz = archive_write_new();
+	bool zstd = lw->compression == IMAGE_COMPRESSION_ZSTD;
+	int ok;
+
+	lw->gz = gz;
+	/* bytes_in_last_block 1 stops the client from padding the
+	 * compressed stream with zeros. */
 	ok = archive_write_set_format_raw(gz) == ARCHIVE_OK &&
-	     archive_write_add_filter_gzip(gz) == ARCHIVE_OK &&
-	     archive_write_set_filter_option(gz, "gzip", "timestamp", NULL) == ARCHIVE_OK &&
-	     archive_write_set_filter_option(gz, "gzip", "compression-level", "6") == ARCHIVE_OK &&
+	     (zstd ? set_zstd_filter(gz) : set_gzip_filter(gz)) &&
 	     archive_write_set_bytes_per_block(gz, GZIP_BLOCK_SIZE) == ARCHIVE_OK &&
 	     archive_write_set_bytes_in_last_block(gz, 1) == ARCHIVE_OK &&
 	     archive_write_open(gz, lw, NULL, gz_output, NULL) == ARCHIVE_OK;
@@ -98,8 +119,9 @@ static int open_gzip(struct layer_writer *lw)
 	archive_entry_free(entry);
 	if (!ok)
 		return repack_fail(lw->ctx, REPACK_EFAIL,
-				   "cannot start the gzip stream of '%s': %s",
-				   lw->path, archive_error_string(gz));
+				   "cannot start the %s stream of '%s': %s",
+				   zstd ? "zstd" : "gzip", lw->path,
+				   archive_error_string(gz));
 	return 0;
 }
 
@@ -228,7 +250,8 @@ static int stat_slots(struct repack_ctx *ctx,
 	return 0;
 }
 
-/* Close both stages, flushing the tar trailer and the gzip trailer. */
+/* Close both stages, flushing the tar trailer and the compressed
+ * stream's end. */
 static int finish_layer(struct layer_writer *lw)
 {
 	if (archive_write_close(lw->tar) != ARCHIVE_OK)
@@ -237,7 +260,7 @@ static int finish_layer(struct layer_writer *lw)
 				   archive_error_string(lw->tar));
 	if (archive_write_close(lw->gz) != ARCHIVE_OK)
 		return repack_fail(lw->ctx, REPACK_EFAIL,
-				   "cannot finish the gzip stream of '%s': %s",
+				   "cannot finish the compressed stream of '%s': %s",
 				   lw->path, archive_error_string(lw->gz));
 	if (fsync(lw->fd) < 0)
 		return repack_fail(lw->ctx, REPACK_EFAIL, "cannot sync '%s': %s",
@@ -249,7 +272,7 @@ static int write_layer(struct layer_writer *lw,
 		       const struct image_file_slot slots[IMAGE_FILE_SLOTS],
 		       const uint64_t sizes[IMAGE_FILE_SLOTS], time_t mtime)
 {
-	int rc = open_gzip(lw);
+	int rc = open_compressor(lw);
 
 	if (rc == 0)
 		rc = open_tar(lw);
@@ -263,12 +286,14 @@ static int write_layer(struct layer_writer *lw,
 }
 
 int image_build_layer(struct repack_ctx *ctx, const struct layout_files *files,
-		      time_t mtime, const char *workdir, struct image_blob *blob)
+		      time_t mtime, enum image_compression compression,
+		      const char *workdir, struct image_blob *blob)
 {
 	struct image_file_slot slots[IMAGE_FILE_SLOTS];
 	uint64_t sizes[IMAGE_FILE_SLOTS];
-	struct layer_writer lw = { .ctx = ctx, .fd = -1 };
-	char *final = xasprintf("%s/%s", workdir, LAYER_NAME);
+	struct layer_writer lw = { .ctx = ctx, .fd = -1, .compression = compression };
+	char *final = xasprintf("%s/oci-layer.tar.%s", workdir,
+				compression == IMAGE_COMPRESSION_ZSTD ? "zst" : "gz");
 	char *tmp = xasprintf("%s.tmp.%ld", final, (long)getpid());
 	int rc;
 
@@ -293,7 +318,8 @@ int image_build_layer(struct repack_ctx *ctx, const struct layout_files *files,
 	if (rc == 0) {
 		blob->size = lw.gz_size;
 		blob->path = final;
-		blob->media_type = MEDIA_TYPE_LAYER_GZIP;
+		blob->media_type = compression == IMAGE_COMPRESSION_ZSTD ?
+			MEDIA_TYPE_LAYER_ZSTD : MEDIA_TYPE_LAYER_GZIP;
 		final = NULL;
 	}
 out:

@@ -140,30 +140,38 @@ out:
  * io.containerd.image.name and falls back to ref.name, and its own
  * exporter writes the normalised reference there
  * (docker.io/linuxkit/kernel-debian:TAG), so that form is used. */
-static json_t *tag_descriptor(const struct image *image,
-			      const struct image_meta *meta, const char *tag)
+static json_t *tag_descriptor(const struct image_set *set,
+			      const struct image_tag *tag)
 {
-	json_t *desc = json_pack("{s:s, s:s+, s:I, s:{s:s, s:s}, s:{s:s}}",
-				 "mediaType", MEDIA_TYPE_MANIFEST,
-				 "digest", "sha256:", image->manifest.digest,
-				 "size", (json_int_t)image->manifest.size,
-				 "platform", "architecture", meta->arch, "os", "linux",
-				 "annotations", ANNOTATION_REF_NAME, tag);
+	const char *name = set->items[0].meta->name;
+	json_t *desc;
 
-	if (desc && meta->name && *meta->name) {
-		char *ref = image_normalised_reference(meta->name, tag);
-		json_t *name = json_string(ref);
+	if (tag->target == IMAGE_TAG_INDEX)
+		desc = json_pack("{s:s, s:s+, s:I}", "mediaType", MEDIA_TYPE_INDEX,
+				 "digest", "sha256:", set->index.digest,
+				 "size", (json_int_t)set->index.size);
+	else
+		desc = image_manifest_descriptor(set->items[tag->target].image,
+						 set->items[tag->target].meta->arch);
+	if (!desc)
+		return NULL;
+	json_object_set_new(desc, "annotations",
+			    json_pack("{s:s}", ANNOTATION_REF_NAME, tag->name));
+	if (name && *name) {
+		char *ref = image_normalised_reference(name, tag->name);
+		json_t *value = json_string(ref);
 
-		if (name)
+		if (value)
 			json_object_set_new(json_object_get(desc, "annotations"),
-					    ANNOTATION_CONTAINERD_NAME, name);
+					    ANNOTATION_CONTAINERD_NAME, value);
 		free(ref);
 	}
 	return desc;
 }
 
-/* Drop the entries whose ref.name is one of tags: a tag names one image. */
-static void drop_tags(json_t *manifests, const struct strlist *tags)
+/* Drop the entries whose ref.name is one of the set's tags: a tag names
+ * one image. */
+static void drop_tags(json_t *manifests, const struct image_set *set)
 {
 	for (size_t i = json_array_size(manifests); i-- > 0;) {
 		json_t *annotations = json_object_get(json_array_get(manifests, i),
@@ -171,48 +179,45 @@ static void drop_tags(json_t *manifests, const struct strlist *tags)
 		const char *ref = json_string_value(json_object_get(annotations,
 								    ANNOTATION_REF_NAME));
 
-		if (ref && strlist_contains(tags, ref))
-			json_array_remove(manifests, i);
+		for (size_t j = 0; ref && j < set->tag_count; j++) {
+			if (strcmp(set->tags[j].name, ref) == 0) {
+				json_array_remove(manifests, i);
+				break;
+			}
+		}
 	}
 }
 
-/* True when tags->items[i] already appears earlier in tags. */
-static bool tag_repeated(const struct strlist *tags, size_t i)
+int oci_index_add_tags(struct repack_ctx *ctx, const struct image_set *set,
+		       json_t *index)
 {
-	for (size_t j = 0; j < i; j++)
-		if (strcmp(tags->items[j], tags->items[i]) == 0)
-			return true;
-	return false;
-}
-
-static int update_index(struct repack_ctx *ctx, const char *dir,
-			const struct image *image, const struct image_meta *meta,
-			const struct strlist *tags, json_t *index)
-{
-	char *path = xasprintf("%s/index.json", dir);
 	json_t *manifests = json_object_get(index, "manifests");
-	char *text;
-	size_t len;
-	int rc = 0;
 
-	drop_tags(manifests, tags);
-	for (size_t i = 0; i < tags->count; i++) {
-		json_t *desc;
+	drop_tags(manifests, set);
+	for (size_t i = 0; i < set->tag_count; i++) {
+		json_t *desc = tag_descriptor(set, &set->tags[i]);
 
-		if (tag_repeated(tags, i))
-			continue;
-		desc = tag_descriptor(image, meta, tags->items[i]);
-		if (!desc) {
-			rc = repack_fail(ctx, REPACK_EFAIL,
-					 "cannot describe tag '%s' for architecture '%s' "
-					 "in '%s'", tags->items[i], meta->arch, path);
-			goto out;
-		}
+		if (!desc)
+			return repack_fail(ctx, REPACK_EFAIL,
+					   "cannot describe tag '%s' in the image index",
+					   set->tags[i].name);
 		json_array_append_new(manifests, desc);
 	}
 	json_object_set_new(index, "schemaVersion", json_integer(2));
 	json_object_set_new(index, "mediaType", json_string(MEDIA_TYPE_INDEX));
+	return 0;
+}
 
+static int update_index(struct repack_ctx *ctx, const char *dir,
+			const struct image_set *set, json_t *index)
+{
+	char *path = xasprintf("%s/index.json", dir);
+	char *text;
+	size_t len;
+	int rc = oci_index_add_tags(ctx, set, index);
+
+	if (rc)
+		goto out;
 	text = image_json_dump(index, &len);
 	rc = write_file_atomic(ctx, path, text, len);
 	free(text);
@@ -223,25 +228,31 @@ out:
 	return rc;
 }
 
-/* Write the blobs, manifest last, so an index entry never points at a
- * manifest whose config or layer is missing. */
+/* Write the blobs, each manifest after its config and layer and the
+ * index last, so an index entry never points at a missing blob. */
 static int put_blobs(struct repack_ctx *ctx, const char *blobdir,
-		     const struct image *image)
+		     const struct image_set *set)
 {
-	int rc = put_blob(ctx, blobdir, &image->layer);
+	int rc = 0;
 
-	if (rc == 0)
-		rc = put_blob(ctx, blobdir, &image->config);
-	if (rc == 0)
-		rc = put_blob(ctx, blobdir, &image->manifest);
+	for (size_t i = 0; rc == 0 && i < set->count; i++) {
+		const struct image *image = set->items[i].image;
+
+		rc = put_blob(ctx, blobdir, &image->layer);
+		if (rc == 0)
+			rc = put_blob(ctx, blobdir, &image->config);
+		if (rc == 0)
+			rc = put_blob(ctx, blobdir, &image->manifest);
+	}
+	if (rc == 0 && set->count > 1)
+		rc = put_blob(ctx, blobdir, &set->index);
 	if (rc == 0)
 		rc = image_sync_dir(ctx, blobdir);
 	return rc;
 }
 
 int oci_layout_write(struct repack_ctx *ctx, const char *dir,
-		     const struct image *image, const struct image_meta *meta,
-		     const struct strlist *tags)
+		     const struct image_set *set)
 {
 	char *blobdir = xasprintf("%s/blobs/sha256", dir);
 	char *index_path = xasprintf("%s/index.json", dir);
@@ -257,12 +268,12 @@ int oci_layout_write(struct repack_ctx *ctx, const char *dir,
 	if (rc == 0)
 		rc = load_index(ctx, index_path, &index);
 	if (rc == 0)
-		rc = put_blobs(ctx, blobdir, image);
+		rc = put_blobs(ctx, blobdir, set);
 	if (rc == 0)
-		rc = update_index(ctx, dir, image, meta, tags, index);
+		rc = update_index(ctx, dir, set, index);
 	if (rc == 0)
 		repack_log(ctx, REPACK_LOG_DEBUG, "wrote sha256:%s to '%s' as %zu tag(s)",
-			   image->manifest.digest, dir, tags->count);
+			   image_set_top(set)->digest, dir, set->tag_count);
 
 	json_decref(index);
 	if (lock_fd >= 0)

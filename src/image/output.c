@@ -1,25 +1,40 @@
 /* Output destinations: parsing -o, and writing an image to an OCI layout
- * (oci:DIR) or as plain files (dir:DIR). */
+ * (oci:DIR), as plain files (dir:DIR) or to the archives of archive.c. */
 #include <errno.h>
+#include <libgen.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "internal.h"
 
-#define OUTPUT_FORMS "oci:DIR (an OCI image layout, e.g. oci:images) or " \
-	"dir:DIR (the image's files as plain files)"
+#define OUTPUT_FORMS "oci:DIR (an OCI image layout, e.g. oci:images), " \
+	"oci-archive:FILE (that layout in one tar), docker-archive:FILE (the " \
+	"docker save format) or dir:DIR (the image's files as plain files)"
 
 static int parse_path(struct repack_ctx *ctx, const char *spec,
 		      const char *prefix, enum output_kind kind,
 		      struct output *out)
 {
 	const char *path = spec + strlen(prefix);
+	bool is_file = kind == OUTPUT_OCI_ARCHIVE || kind == OUTPUT_DOCKER_ARCHIVE;
 
 	if (!*path)
 		return repack_fail(ctx, REPACK_EUSAGE,
-				   "invalid output '%s': the directory is missing; "
-				   "use %s", spec, OUTPUT_FORMS);
+				   "invalid output '%s': the %s is missing; use %s",
+				   spec, is_file ? "file name" : "directory",
+				   OUTPUT_FORMS);
+	/* The tags come from the kernel version, so "oci:DIR:TAG" is
+	 * rejected instead of creating a directory or file "NAME:TAG". */
+	if (kind != OUTPUT_DIR && strchr(path, ':'))
+		return repack_fail(ctx, REPACK_EUSAGE,
+				   "invalid output '%s': an %.*s output names a %s "
+				   "only, because repack tags the image by kernel "
+				   "version; use %s%s", spec,
+				   (int)strlen(prefix), prefix,
+				   is_file ? "file" : "directory", prefix,
+				   is_file ? "FILE" : "DIR");
 	out->kind = kind;
 	out->path = xstrdup(path);
 	return 0;
@@ -27,30 +42,77 @@ static int parse_path(struct repack_ctx *ctx, const char *spec,
 
 int output_parse(struct repack_ctx *ctx, const char *spec, struct output *out)
 {
+	static const struct {
+		const char *prefix;
+		enum output_kind kind;
+	} forms[] = {
+		{ "oci:", OUTPUT_OCI },
+		{ "dir:", OUTPUT_DIR },
+		{ "oci-archive:", OUTPUT_OCI_ARCHIVE },
+		{ "docker-archive:", OUTPUT_DOCKER_ARCHIVE },
+	};
+
 	memset(out, 0, sizeof(*out));
 	if (!spec)
 		spec = "";
-
-	if (str_starts_with(spec, "oci:")) {
-		/* The tags come from the kernel version, so "oci:DIR:TAG"
-		 * is rejected instead of creating a directory "DIR:TAG". */
-		if (strchr(spec + strlen("oci:"), ':'))
-			return repack_fail(ctx, REPACK_EUSAGE,
-					   "invalid output '%s': an oci: output names a "
-					   "directory only, because repack tags the image "
-					   "by kernel version; use oci:DIR", spec);
-		return parse_path(ctx, spec, "oci:", OUTPUT_OCI, out);
-	}
-	if (str_starts_with(spec, "dir:"))
-		return parse_path(ctx, spec, "dir:", OUTPUT_DIR, out);
-	if (str_starts_with(spec, "oci-archive:") ||
-	    str_starts_with(spec, "docker-archive:"))
-		return repack_fail(ctx, REPACK_EUSAGE,
-				   "invalid output '%s': oci-archive: and "
-				   "docker-archive: are not implemented yet; use %s",
-				   spec, OUTPUT_FORMS);
+	for (size_t i = 0; i < sizeof(forms) / sizeof(forms[0]); i++)
+		if (str_starts_with(spec, forms[i].prefix))
+			return parse_path(ctx, spec, forms[i].prefix,
+					  forms[i].kind, out);
 	return repack_fail(ctx, REPACK_EUSAGE, "invalid output '%s': use %s",
 			   spec, OUTPUT_FORMS);
+}
+
+/* An archive is written as FILE.part beside FILE and renamed, so FILE's
+ * directory must exist and FILE must not be a directory. */
+static int check_archive_path(struct repack_ctx *ctx, const char *path)
+{
+	char *copy = xstrdup(path);
+	const char *dir = dirname(copy);
+	struct stat st;
+	int rc = 0;
+
+	if (stat(dir, &st) < 0 || !S_ISDIR(st.st_mode))
+		rc = repack_fail(ctx, REPACK_EFAIL,
+				 "cannot write '%s': the directory '%s' does not "
+				 "exist; create it first or choose another path",
+				 path, dir);
+	else if (access(dir, W_OK) < 0)
+		rc = repack_fail(ctx, REPACK_EFAIL,
+				 "cannot write '%s': the directory '%s' is not "
+				 "writable: %s", path, dir, strerror(errno));
+	else if (stat(path, &st) == 0 && S_ISDIR(st.st_mode))
+		rc = repack_fail(ctx, REPACK_EFAIL,
+				 "cannot write '%s': it is a directory; an archive "
+				 "output names a file", path);
+	free(copy);
+	return rc;
+}
+
+int output_check(struct repack_ctx *ctx, const struct output *out,
+		 size_t arch_count, enum image_compression compression)
+{
+	if (arch_count > 1 && out->kind == OUTPUT_DIR)
+		return repack_fail(ctx, REPACK_EUSAGE,
+				   "a dir: output holds the files of one architecture; "
+				   "build one --arch at a time or use oci:DIR or "
+				   "oci-archive:FILE");
+	if (arch_count > 1 && out->kind == OUTPUT_DOCKER_ARCHIVE)
+		return repack_fail(ctx, REPACK_EUSAGE,
+				   "the docker save format has no image index, so a "
+				   "docker-archive: output holds one architecture; "
+				   "build one --arch at a time or use oci-archive:FILE");
+	/* docker load before Docker 25 and podman read gzip or plain
+	 * layers, so docker-archive: keeps gzip. */
+	if (compression == IMAGE_COMPRESSION_ZSTD &&
+	    out->kind == OUTPUT_DOCKER_ARCHIVE)
+		return repack_fail(ctx, REPACK_EUSAGE,
+				   "a docker-archive: output takes a gzip layer, which "
+				   "every docker load reads; drop --compression zstd or "
+				   "use oci-archive:FILE");
+	if (out->kind == OUTPUT_OCI_ARCHIVE || out->kind == OUTPUT_DOCKER_ARCHIVE)
+		return check_archive_path(ctx, out->path);
+	return 0;
 }
 
 void output_release(struct output *out)
@@ -156,36 +218,63 @@ static int dir_write(struct repack_ctx *ctx, const char *dir,
 	return rc;
 }
 
-static int check_tags(struct repack_ctx *ctx, const struct strlist *tags)
+static int check_tags(struct repack_ctx *ctx, const struct image_set *set)
 {
-	if (!tags || tags->count == 0)
+	if (set->tag_count == 0)
 		return repack_fail(ctx, REPACK_EFAIL,
 				   "no tag given for the image; an OCI layout names "
 				   "every image by tag");
-	for (size_t i = 0; i < tags->count; i++)
-		if (!image_tag_valid(tags->items[i]))
+	for (size_t i = 0; i < set->tag_count; i++)
+		if (!image_tag_valid(set->tags[i].name))
 			return repack_fail(ctx, REPACK_EFAIL,
 					   "invalid image tag '%s': a tag is 1 to 128 "
 					   "characters of [A-Za-z0-9_.-] and does not "
-					   "start with '.' or '-'", tags->items[i]);
+					   "start with '.' or '-'", set->tags[i].name);
 	return 0;
+}
+
+int image_set_write(struct repack_ctx *ctx, const struct output *out,
+		    const struct image_set *set)
+{
+	int rc;
+
+	if (set->count == 0)
+		return repack_fail(ctx, REPACK_EFAIL, "the image set is empty");
+	rc = output_check(ctx, out, set->count, set->items[0].meta->compression);
+	if (rc)
+		return rc;
+	if (out->kind == OUTPUT_DIR)
+		return dir_write(ctx, out->path, set->items[0].image,
+				 set->items[0].files);
+	rc = check_tags(ctx, set);
+	if (rc)
+		return rc;
+	switch (out->kind) {
+	case OUTPUT_OCI:
+		return oci_layout_write(ctx, out->path, set);
+	case OUTPUT_OCI_ARCHIVE:
+		return oci_archive_write(ctx, out->path, set);
+	case OUTPUT_DOCKER_ARCHIVE:
+		return docker_archive_write(ctx, out->path, set);
+	case OUTPUT_DIR:
+		break;
+	}
+	return repack_fail(ctx, REPACK_EFAIL, "unknown output kind %d",
+			   (int)out->kind);
 }
 
 int image_write(struct repack_ctx *ctx, const struct output *out,
 		const struct image *image, const struct image_meta *meta,
 		const struct layout_files *files, const struct strlist *tags)
 {
+	struct image_set set;
 	int rc;
 
-	switch (out->kind) {
-	case OUTPUT_OCI:
-		rc = check_tags(ctx, tags);
-		if (rc == 0)
-			rc = oci_layout_write(ctx, out->path, image, meta, tags);
-		return rc;
-	case OUTPUT_DIR:
-		return dir_write(ctx, out->path, image, files);
-	}
-	return repack_fail(ctx, REPACK_EFAIL, "unknown output kind %d",
-			   (int)out->kind);
+	image_set_init(&set);
+	image_set_add(&set, image, meta, files);
+	for (size_t i = 0; tags && i < tags->count; i++)
+		image_set_add_tag(&set, tags->items[i], 0);
+	rc = image_set_write(ctx, out, &set);
+	image_set_release(&set);
+	return rc;
 }

@@ -240,7 +240,7 @@ static int open_payload(struct repack_ctx *ctx, const char *path, const char *la
 	*out = a;
 	if (archive_read_open(a, stream, NULL, read_payload, NULL) != ARCHIVE_OK)
 		return repack_fail(ctx, REPACK_EUNPACK,
-				   "%s: cannot open its %s payload: %s (the package is corrupt or truncated)",
+				   "%s: corrupt or truncated payload: cannot open its %s stream: %s (download the package again)",
 				   label, info->compressor, archive_error_string(a));
 	return 0;
 }

@@ -66,10 +66,14 @@ static int prepare_keyring(struct repack_ctx *ctx, struct gpgv_run *run)
 	size_t len = 0;
 	int rc;
 
-	if (stat(name, &st) < 0 || !S_ISREG(st.st_mode))
+	if (stat(name, &st) < 0)
 		return repack_fail(ctx, REPACK_EVERIFY,
 				   "keyring '%s' cannot be used: %s (install the distribution's archive keyring package or pass --keyring FILE)",
-				   name, errno ? strerror(errno) : "not a regular file");
+				   name, strerror(errno));
+	if (!S_ISREG(st.st_mode))
+		return repack_fail(ctx, REPACK_EVERIFY,
+				   "keyring '%s' is not a regular file (pass a keyring file with --keyring FILE)",
+				   name);
 	rc = read_file(ctx, name, &data, &len);
 	if (rc)
 		return repack_wrap(ctx, REPACK_EVERIFY, "keyring '%s'", name);
@@ -154,36 +158,16 @@ static int wait_for(struct repack_ctx *ctx, pid_t pid, int *exit_status)
 	return 0;
 }
 
-/* Run gpgv on args (file names inside the run's directory), with status
- * lines on fd 3 and stderr captured, and stdin and stdout on /dev/null. */
-static int gpgv_exec(struct repack_ctx *ctx, struct gpgv_run *run,
-		     const char *output, const char *const *args, size_t nargs)
+/* Start gpgv with status lines on fd 3 and stderr captured in the run's
+ * directory, stdin and stdout on /dev/null, and wait for it. */
+static int spawn_gpgv(struct repack_ctx *ctx, struct gpgv_run *run,
+		      const char *const *argv)
 {
 	char *status_path = run_path(run, "status");
 	char *stderr_path = run_path(run, "stderr");
-	char *output_path = output ? run_path(run, output) : NULL;
-	char *paths[4] = { NULL };
-	const char *argv[16];
 	posix_spawn_file_actions_t actions;
-	size_t n = 0;
 	pid_t pid;
 	int rc;
-
-	argv[n++] = "gpgv";
-	argv[n++] = "--homedir";
-	argv[n++] = run->dir;
-	argv[n++] = "--keyring";
-	argv[n++] = run->keyring;
-	argv[n++] = "--status-fd";
-	argv[n++] = STATUS_FD;
-	if (output_path) {
-		argv[n++] = "--output";
-		argv[n++] = output_path;
-	}
-	argv[n++] = "--";
-	for (size_t i = 0; i < nargs && i < 4; i++)
-		argv[n++] = paths[i] = run_path(run, args[i]);
-	argv[n] = NULL;
 
 	posix_spawn_file_actions_init(&actions);
 	posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
@@ -207,12 +191,42 @@ static int gpgv_exec(struct repack_ctx *ctx, struct gpgv_run *run,
 		run->status = read_output(run, "status");
 		run->errors = read_output(run, "stderr");
 	}
+	free(stderr_path);
+	free(status_path);
+	return rc;
+}
 
+/* Run gpgv on args, file names inside the run's directory (at most 4);
+ * output names the file for --output, or is NULL. */
+static int gpgv_exec(struct repack_ctx *ctx, struct gpgv_run *run,
+		     const char *output, const char *const *args, size_t nargs)
+{
+	char *output_path = output ? run_path(run, output) : NULL;
+	char *paths[4] = { NULL };
+	const char *argv[16];
+	size_t n = 0;
+	int rc;
+
+	argv[n++] = "gpgv";
+	argv[n++] = "--homedir";
+	argv[n++] = run->dir;
+	argv[n++] = "--keyring";
+	argv[n++] = run->keyring;
+	argv[n++] = "--status-fd";
+	argv[n++] = STATUS_FD;
+	if (output_path) {
+		argv[n++] = "--output";
+		argv[n++] = output_path;
+	}
+	argv[n++] = "--";
+	for (size_t i = 0; i < nargs && i < 4; i++)
+		argv[n++] = paths[i] = run_path(run, args[i]);
+	argv[n] = NULL;
+
+	rc = spawn_gpgv(ctx, run, argv);
 	for (size_t i = 0; i < 4; i++)
 		free(paths[i]);
 	free(output_path);
-	free(stderr_path);
-	free(status_path);
 	return rc;
 }
 
@@ -326,35 +340,35 @@ static int judge(struct repack_ctx *ctx, const struct gpgv_run *run,
 {
 	const char *keyring = run->keyring_name;
 	struct sig_summary s;
-	char *said = stderr_summary(run->errors);
+	char *gpgv_output = stderr_summary(run->errors);
 	int rc = REPACK_EVERIFY;
 
 	parse_status(run->status, &s);
 	if (s.bad)
 		repack_fail(ctx, rc, "%s: bad signature from key %s checked with keyring '%s': the data was modified or corrupted; download it again or try another mirror%s",
-			    what, s.bad_key, keyring, said);
+			    what, s.bad_key, keyring, gpgv_output);
 	else if (s.good && s.valid)
 		rc = 0;
 	else if (s.no_key)
 		repack_fail(ctx, rc, "%s: signed by key %s, which keyring '%s' does not contain; pass the distribution's current keyring with --keyring%s",
-			    what, s.missing_key, keyring, said);
+			    what, s.missing_key, keyring, gpgv_output);
 	else if (s.expired_key)
 		repack_fail(ctx, rc, "%s: signed by key %s, which has expired in keyring '%s'; update the keyring%s",
-			    what, s.expired_key_id, keyring, said);
+			    what, s.expired_key_id, keyring, gpgv_output);
 	else if (s.revoked_key)
 		repack_fail(ctx, rc, "%s: signed by key %s, which keyring '%s' marks as revoked; update the keyring%s",
-			    what, s.revoked_key_id, keyring, said);
+			    what, s.revoked_key_id, keyring, gpgv_output);
 	else if (s.expired_sig)
 		repack_fail(ctx, rc, "%s: the signature has expired (keyring '%s'); the mirror may be stale%s",
-			    what, keyring, said);
+			    what, keyring, gpgv_output);
 	else
 		repack_fail(ctx, rc, "%s: no valid signature found with keyring '%s' (gpgv exit status %d)%s",
-			    what, keyring, run->exit_status, said);
+			    what, keyring, run->exit_status, gpgv_output);
 
 	if (rc == 0)
 		repack_log(ctx, REPACK_LOG_DEBUG, "%s: good signature from %s%s", what,
 			   s.signer, s.no_key ? " (signatures by keys not in the keyring ignored)" : "");
-	free(said);
+	free(gpgv_output);
 	return rc;
 }
 

@@ -86,7 +86,10 @@ mainline_index_page "$site/empty/mainline" /empty/mainline/ >/dev/null
 mkdir -p "$site/binary/mainline"
 head -c 4096 "$root/v6.1.5/amd64/$image" >"$site/binary/mainline/index.html"
 
-url=$(serve_dir "$site") || { fail fixture-server "nginx did not start"; exit 1; }
+# serve_dir runs in this shell, not in $(...), so that its at_exit hook
+# stops nginx when the script ends.
+serve_dir "$site" >"$WORK/url" || { fail fixture-server "nginx did not start"; exit 1; }
+url=$(cat "$WORK/url")
 export XDG_CACHE_HOME=$WORK/cache
 base=(--mirror "$url/mainline/" --keyring "$key/keyring.gpg")
 
@@ -250,6 +253,44 @@ expect_stderr missing-sum-entry-message "CHECKSUMS lists no sha256 for $modules"
 expect_status html-instead-of-deb 1 bad html
 expect_stderr html-instead-of-deb-message "sha256 mismatch for .*/html/mainline/v6.1.5/amd64/$image"
 [ ! -e "$WORK/out/html" ] && pass html-writes-nothing || fail html-writes-nothing "output written"
+# The arch page of v6.1.5 answers 403: the packages the version page links
+# under amd64/ stand in for its listing.
+python3 - "$site" >"$WORK/forbidden.port" 2>"$WORK/forbidden.err" <<'EOF' &
+import functools, http.server, sys
+
+class Handler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args):
+        pass
+
+    def do_GET(self):
+        if self.path.endswith("/v6.1.5/amd64/"):
+            self.send_error(403)
+        else:
+            super().do_GET()
+
+server = http.server.ThreadingHTTPServer(("127.0.0.1", 0),
+                                         functools.partial(Handler, directory=sys.argv[1]))
+print(server.server_address[1], flush=True)
+server.serve_forever()
+EOF
+forbidden_pid=$!
+at_exit "kill $forbidden_pid 2>/dev/null"
+for _ in $(seq 1 100); do
+	[ -s "$WORK/forbidden.port" ] && break
+	sleep 0.1
+done
+if [ -s "$WORK/forbidden.port" ]; then
+	expect_status forbidden-arch-page 0 env XDG_CACHE_HOME="$WORK/cache-forbidden" "$REPACK" mainline 6.1.5 \
+		--mirror "http://127.0.0.1:$(cat "$WORK/forbidden.port")/mainline" --keyring "$key/keyring.gpg" \
+		-o "dir:$WORK/out/forbidden"
+	expect_stderr forbidden-arch-page-warns 'HTTP 403.*using the packages .*/v6.1.5/ links instead'
+	labels "$WORK/out/forbidden" >"$WORK/labels"
+	has_lines "$WORK/labels" "version=6.1.5-060105.$NEW" "package=$image" &&
+		pass forbidden-uses-linked-packages || fail forbidden-uses-linked-packages "$(cat "$WORK/labels")"
+else
+	fail forbidden-server "python3 server did not start: $(cat "$WORK/forbidden.err")"
+fi
+
 expect_status no-version-dirs 1 "$REPACK" list mainline --mirror "$url/empty/mainline/"
 expect_stderr no-version-dirs-message 'lists no version directories'
 expect_status root-not-found 1 "$REPACK" list mainline --mirror "$url/nosuch/mainline/"

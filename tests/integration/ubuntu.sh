@@ -57,7 +57,10 @@ rm -f "$debs"/jammy-92/linux-modules-*
 } >/dev/null || { fail fixture-archive "make_ubuntu_suite failed"; exit 1; }
 # A second path to the same archive, to check that --mirror replaces the base.
 ln -s ubuntu "$archive/mirror2"
-url=$(serve_dir "$archive") || { fail fixture-server "nginx did not start"; exit 1; }
+# serve_dir runs in this shell, not in $(...), so that its at_exit hook
+# stops nginx when the script ends.
+serve_dir "$archive" >"$WORK/url" || { fail fixture-server "nginx did not start"; exit 1; }
+url=$(cat "$WORK/url")
 
 # data/ with the fixture archives as the defaults and the test key as the
 # installed Ubuntu keyring.

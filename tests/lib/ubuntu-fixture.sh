@@ -62,8 +62,9 @@ _ubuntu_doc() {
 
 # The _ubuntu_*_deb builders read the variables make_ubuntu_kernel_debs
 # sets: abi, flavour, kver, version, source, signed_source, common, arch,
-# comp, modules (the directory of the compiled stand-in modules), work
-# and out.
+# comp, modules (the directory of the compiled stand-in modules),
+# module_part (common, or all when there is no extra package), work and
+# out.
 
 # _ubuntu_image_deb KIND: build the image package. KIND signed gives
 # linux-image-KVER with /boot/vmlinuz only, unsigned gives
@@ -101,19 +102,23 @@ EOF
 	# Ubuntu ships the kernel, its map and its config readable by root only.
 	chmod 600 "$dir/boot/vmlinuz-$kver"
 	if [ "$kind" = legacy ]; then
-		_ubuntu_module_files "$dir" common || return 1
+		_ubuntu_module_files "$dir" "$module_part" || return 1
 	fi
 	_ubuntu_doc "$dir" "$pkg"
 	_fixture_build_deb "$dir" "$out" "$comp"
 }
 
 # _ubuntu_module_files DIR PART: copy the common modules (PART common:
-# config, System.map, failover and virtio_blk, the modules.* lists) or the
-# extra ones (PART extra: virtio_net, net_failover) into the package tree
-# DIR.
+# config, System.map, failover and virtio_blk, the modules.* lists), the
+# extra ones (PART extra: virtio_net, net_failover) or both (PART all, for
+# a kernel without an extra package) into the package tree DIR.
 _ubuntu_module_files() {
 	local dir=$1 part=$2 moddir=$1/lib/modules/$kver
 	mkdir -p "$moddir"
+	if [ "$part" = all ]; then
+		_ubuntu_module_files "$dir" common && _ubuntu_module_files "$dir" extra
+		return
+	fi
 	if [ "$part" = common ]; then
 		_ubuntu_config "$kver" | _fixture_write "$dir/boot/config-$kver" 644
 		_ubuntu_system_map | _fixture_write "$dir/boot/System.map-$kver" 600
@@ -145,7 +150,7 @@ Description: Linux kernel extra modules for version ${kver%%-*} on 64 bit x86 SM
  packager, and scripts that try to ensure that the system is not left in an
  unbootable state after an update. Test fixture.
 EOF
-	_ubuntu_module_files "$dir" common || return 1
+	_ubuntu_module_files "$dir" "$module_part" || return 1
 	_ubuntu_doc "$dir" "$pkg"
 	_fixture_build_deb "$dir" "$out" "$comp"
 }
@@ -269,6 +274,8 @@ make_ubuntu_kernel_debs() {
 	}
 	local out=$1 abi=$2 flavour=$3 version=$4 comp=$5
 	local kver=$2-$3 signed_source=linux-signed${source#linux} common work modules status=0
+	local module_part=common
+	[ "$extra" = 1 ] || module_part=all
 	common=$source-headers-$abi
 	mkdir -p "$out" && out=$(cd "$out" && pwd) || return 1
 	work=$(mktemp -d "${TMPDIR:-/tmp}/ubuntu-debs.XXXXXX")

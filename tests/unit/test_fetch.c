@@ -160,6 +160,8 @@ static int start_server(void)
 	return 0;
 }
 
+static int group_teardown(void **state);
+
 static int group_setup(void **state)
 {
 	struct repack_ctx ctx;
@@ -177,12 +179,16 @@ static int group_setup(void **state)
 	}
 	repack_ctx_release(&ctx);
 
+	/* A proxy from the environment must not see requests to 127.0.0.1. */
+	setenv("no_proxy", "127.0.0.1", 1);
 	/* Short delays and stall timeouts keep the retry cases quick. */
 	setenv("REPACK_RETRY_DELAY_MS", "10", 1);
 	setenv("REPACK_STALL_TIMEOUT", "1", 1);
-	if (fetch_global_init(&ctx) < 0)
+	if (fetch_global_init(&ctx) < 0 || start_server() < 0) {
+		group_teardown(state);
 		return -1;
-	return start_server();
+	}
+	return 0;
 }
 
 static int group_teardown(void **state)
@@ -765,7 +771,15 @@ static void corrupt_cache_redownloaded(void **state)
 	assert_false(item.cached);
 	assert_same_file(item.path, "small.bin");
 	assert_int_equal(count_requests("GET /small.bin?corrupt "), 2);
-	assert_non_null(strstr(f->messages.buf, "does not match"));
+	assert_non_null(strstr(f->messages.buf, "has sha256 "));
+
+	/* A truncated entry is caught by its size before any hashing. */
+	assert_int_equal(truncate(item.path, 10), 0);
+	assert_rc(f, fetch_into_cache(&f->ctx, &item, 1), 0);
+	assert_false(item.cached);
+	assert_same_file(item.path, "small.bin");
+	assert_int_equal(count_requests("GET /small.bin?corrupt "), 3);
+	assert_non_null(strstr(f->messages.buf, "has 10 bytes, expected 1000"));
 	fetch_item_release(&item);
 	free(url);
 }

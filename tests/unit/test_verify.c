@@ -460,6 +460,9 @@ static void keyring_missing(void **state)
 		  REPACK_EVERIFY);
 	assert_non_null(strstr(ctx->error, "/nonexistent/keyring.gpg"));
 	assert_non_null(strstr(ctx->error, "--keyring"));
+	assert_rc(ctx, check_clearsigned(ctx, fx.dir, fx.signed_a, &payload, &len),
+		  REPACK_EVERIFY);
+	assert_non_null(strstr(ctx->error, "not a regular file"));
 	assert_rc(ctx, verify_detached(ctx, NULL, "x", 1, "y", 1), REPACK_EVERIFY);
 	assert_non_null(strstr(ctx->error, "no keyring"));
 }
