@@ -13,11 +13,27 @@ mkdir -p "$TEST_CACHE"
 
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/repack-test.XXXXXX")
 cleanup_hooks=()
+# Servers started in $(...) subshells record their pids here, because a
+# hook registered inside a subshell is lost when the subshell ends.
+SERVER_PIDS=$WORK/.server-pids
 on_exit() {
-	local hook
+	local hook pid i alive
 	for hook in "${cleanup_hooks[@]}"; do
 		eval "$hook" || true
 	done
+	if [ -f "$SERVER_PIDS" ]; then
+		while read -r pid; do
+			kill "$pid" 2>/dev/null
+		done <"$SERVER_PIDS"
+		for i in $(seq 1 20); do
+			alive=0
+			while read -r pid; do
+				kill -0 "$pid" 2>/dev/null && alive=1
+			done <"$SERVER_PIDS"
+			[ "$alive" = 0 ] && break
+			sleep 0.1
+		done
+	fi
 	rm -rf "$WORK"
 }
 trap on_exit EXIT
@@ -109,7 +125,7 @@ http {
 NGINX
 	/usr/sbin/nginx -c "$conf/nginx.conf" -e "$conf/error.log" </dev/null >/dev/null 2>&1 &
 	local pid=$!
-	at_exit "kill $pid 2>/dev/null; wait $pid 2>/dev/null"
+	echo "$pid" >>"$SERVER_PIDS"
 	wait_port "$port" || { echo "nginx did not start: $(cat "$conf/error.log")" >&2; return 1; }
 	echo "http://127.0.0.1:$port"
 }
