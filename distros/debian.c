@@ -21,6 +21,10 @@ struct debian_config {
 	char *codename;
 	char *mirror;
 	char *security_mirror;
+	/* The archive's default URLs from data/debian.conf, recorded in the
+	 * image label so that the mirror used does not change the digest. */
+	char *source;
+	char *security_source;
 	char *keyring;
 	char *flavour;          /* as the user names it: amd64, cloud, rt */
 	char *kernel_flavour;   /* as package names carry it: cloud-amd64 */
@@ -35,6 +39,8 @@ static void debian_config_release(struct debian_config *cfg)
 	free(cfg->codename);
 	free(cfg->mirror);
 	free(cfg->security_mirror);
+	free(cfg->source);
+	free(cfg->security_source);
 	free(cfg->keyring);
 	free(cfg->flavour);
 	free(cfg->kernel_flavour);
@@ -142,6 +148,14 @@ static int debian_config_init(struct repack_ctx *ctx,
 	if (rc == 0)
 		debian_find_mirrors(ctx, opts, &conf, &cfg->mirror, &cfg->security_mirror);
 	if (rc == 0) {
+		const struct table_row *main_row = table_find(&conf, "mirror");
+		const struct table_row *security_row = table_find(&conf, "security-mirror");
+
+		cfg->source = xstrdup(main_row ? table_cell(main_row, 1) : cfg->mirror);
+		cfg->security_source = xstrdup(security_row ? table_cell(security_row, 1)
+						   : cfg->security_mirror);
+	}
+	if (rc == 0) {
 		const struct table_row *row = table_find(&conf, "keyring");
 
 		if (opts->keyring)
@@ -202,6 +216,12 @@ static char *image_abi(const char *name, const char *kernel_flavour,
 	abi_len = (size_t)(name + n - f - 1 - abi);
 	if (abi_len == 0)
 		return NULL;
+	/* ABIs are "6.1.0-57" or "6.12.43+deb13": every part after a '-'
+	 * starts with a digit. A letter means another flavour's name, as in
+	 * linux-image-6.1.0-57-cloud-amd64 seen from the "amd64" flavour. */
+	for (size_t i = 0; i + 1 < abi_len; i++)
+		if (abi[i] == '-' && !(abi[i + 1] >= '0' && abi[i + 1] <= '9'))
+			return NULL;
 	return xstrndup(abi, abi_len);
 }
 
@@ -280,16 +300,6 @@ static bool entry_matches(const struct kernel_entry *entry, const char *flavour,
 	return version_matches_prefix(entry->version, wanted);
 }
 
-/* Return the mirror base that url lies under, or fallback. */
-static const char *debian_base_of(const struct debian_index *index, const char *url,
-				  const char *fallback)
-{
-	for (size_t i = 0; i < index->count; i++)
-		if (str_starts_with(url, index->items[i].base))
-			return index->items[i].base;
-	return fallback;
-}
-
 static int debian_resolve(struct repack_ctx *ctx, const struct backend_options *opts,
 			  const char *version, struct kernel_build *build)
 {
@@ -315,10 +325,11 @@ static int debian_resolve(struct repack_ctx *ctx, const struct backend_options *
 	build->kernel = list.items[match];
 	memset(&list.items[match], 0, sizeof(list.items[match]));
 	rc = debian_add_packages(ctx, &index, cfg.kernel_flavour, opts->no_headers, build);
-	/* The image package's mirror: the security archive for a security
-	 * update. */
+	/* The label names the archive the image package comes from: the
+	 * security archive for a security update. */
 	if (rc == 0)
-		build->source = xstrdup(debian_base_of(&index, build->packages[0].url, cfg.mirror));
+		build->source = xstrdup(str_ends_with(build->kernel.release, "-security")
+					? cfg.security_source : cfg.source);
 out:
 	kernel_list_release(&list);
 	debian_index_release(&index);

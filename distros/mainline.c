@@ -3,8 +3,8 @@
  *
  * The root is an Apache index page listing one directory per version
  * (v6.1/, v6.1.5/, v6.2-rc3/). Up to v5.6.17 and v5.7-rc7 a version
- * directory holds the packages of every architecture, CHECKSUMS and
- * BUILT; later ones hold one subdirectory per architecture (amd64/,
+ * directory contains the packages of every architecture, CHECKSUMS and
+ * BUILT. Later ones contain one subdirectory per architecture (amd64/,
  * arm64/) with its packages, CHECKSUMS, CHECKSUMS.gpg and status. The
  * package checksums come from the "# Checksums-Sha256:" block of
  * CHECKSUMS, whose detached signature CHECKSUMS.gpg is checked with the
@@ -30,6 +30,7 @@
 
 struct mainline_config {
 	char *root;            /* without the trailing '/' */
+	char *source;          /* the default root from data/, for the label */
 	char *keyring;         /* NULL when none is available */
 	char *flavour;
 	char *default_flavour;
@@ -46,6 +47,7 @@ struct version_list {
 static void mainline_config_release(struct mainline_config *cfg)
 {
 	free(cfg->root);
+	free(cfg->source);
 	free(cfg->keyring);
 	free(cfg->flavour);
 	free(cfg->default_flavour);
@@ -105,6 +107,7 @@ static int mainline_config_init(struct repack_ctx *ctx, const struct backend_opt
 			   "mainline: the builds have no releases; --release %s is ignored",
 			   opts->release);
 	cfg->root = strip_slashes(opts->mirror ? opts->mirror : conf_value(&conf, "root"));
+	cfg->source = xstrdup(conf_value(&conf, "root"));
 	cfg->default_flavour = xstrdup(conf_value(&conf, "default-flavour"));
 	cfg->flavour = xstrdup(opts->flavour ? opts->flavour : cfg->default_flavour);
 	keyring = conf_value(&conf, "keyring");
@@ -321,7 +324,8 @@ static int list_build_dir(struct repack_ctx *ctx, const struct mainline_config *
 	return rc;
 }
 
-/* Check CHECKSUMS against CHECKSUMS.gpg as the signature policy says. */
+/* Verify CHECKSUMS with CHECKSUMS.gpg when a keyring is available; without
+ * one, or without a signature, warn, or fail under --require-signatures. */
 static int verify_checksums(struct repack_ctx *ctx, const struct mainline_config *cfg,
 			    const char *url, const char *text, size_t len)
 {
@@ -473,7 +477,8 @@ static int resolve_build(struct repack_ctx *ctx, const struct mainline_config *c
 		free(build->kernel.kernel_release);
 		build->kernel.version = xstrdup(set.version);
 		build->kernel.kernel_release = xstrdup(set.kernel_release);
-		build->source = xasprintf("%s/", cfg->root);
+		/* The default root, so that a mirror does not change the digest. */
+		build->source = xstrdup(cfg->source);
 	}
 	checksums_release(&sums);
 	mainline_set_release(&set);

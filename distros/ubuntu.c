@@ -18,6 +18,7 @@ struct ubuntu_config {
 	char *codename;
 	char *mirror;
 	char *security_mirror;
+	char *source;   /* the default archive, for the image label */
 	char *keyring;          /* NULL when none is available */
 	char *flavour;
 	char *default_flavour;
@@ -31,6 +32,7 @@ static void ubuntu_config_release(struct ubuntu_config *cfg)
 	free(cfg->codename);
 	free(cfg->mirror);
 	free(cfg->security_mirror);
+	free(cfg->source);
 	free(cfg->keyring);
 	free(cfg->flavour);
 	free(cfg->default_flavour);
@@ -47,8 +49,9 @@ static char *strip_slashes(const char *url)
 	return xstrndup(url, n);
 }
 
-/* --release takes a codename (all three suites) or one suite name such
- * as jammy-security; without it the first "lts" row of the table wins. */
+/* --release takes a codename or release number (all three suites) or one
+ * suite name such as jammy-security. Without it the first "lts" row of the
+ * table is used. */
 static int choose_release(struct repack_ctx *ctx, const char *requested,
 			  struct ubuntu_config *cfg)
 {
@@ -70,6 +73,10 @@ static int choose_release(struct repack_ctx *ctx, const char *requested,
 		goto out;
 	}
 
+	/* A release number ("22.04") names its codename. */
+	for (size_t i = 0; i < releases.count; i++)
+		if (strcmp(table_cell(&releases.rows[i], 1), requested) == 0)
+			requested = table_cell(&releases.rows[i], 0);
 	dash = strchr(requested, '-');
 	cfg->codename = dash ? xstrndup(requested, (size_t)(dash - requested))
 			     : xstrdup(requested);
@@ -114,6 +121,10 @@ static int apply_conf(struct repack_ctx *ctx, const struct backend_options *opts
 		rc = repack_fail(ctx, REPACK_EUSAGE,
 				 "ubuntu: no archive known for %s (add a '%s URL' row to %s/ubuntu.conf or pass --mirror)",
 				 cfg->arch, key, repack_data_dir());
+	/* The label names the default archive, so that the mirror used does
+	 * not change the image digest. */
+	if (rc == 0)
+		cfg->source = row ? strip_slashes(table_cell(row, 1)) : xstrdup(cfg->mirror);
 	/* The archive carries the -security suites too. */
 	if (rc == 0)
 		cfg->security_mirror = opts->security_mirror ? strip_slashes(opts->security_mirror)
@@ -260,7 +271,7 @@ static int ubuntu_resolve(struct repack_ctx *ctx, const struct backend_options *
 	rc = ubuntu_add_packages(ctx, &index, cfg.flavour, opts->no_headers,
 				 opts->no_extra_modules, build);
 	if (rc == 0)
-		build->source = xstrdup(cfg.mirror);
+		build->source = xstrdup(cfg.source);
 out:
 	kernel_list_release(&list);
 	debian_index_release(&index);

@@ -336,14 +336,21 @@ int archive_add_with_depends(struct repack_ctx *ctx, const struct debian_index *
 			parse_relation(alt, name, sizeof(name), op, version);
 			if (!has_prefix(name, prefixes))
 				break;
-			dep = debian_index_find(index, name, op[0] ? op : NULL, version);
+			/* The build of the same source version wins over a newer
+			 * one, so that a kernel's image does not change when a
+			 * later kernel's packages are published. */
+			dep = debian_index_find(index, name, "=", pkg->version);
+			if (dep && op[0] && !debver_satisfies(dep->version, op, version))
+				dep = NULL;
+			if (!dep)
+				dep = debian_index_find(index, name, op[0] ? op : NULL, version);
 		}
 		if (dep)
 			rc = archive_add_with_depends(ctx, index, dep, prefixes, role, build);
 		else if (has_prefix(name, prefixes))
 			rc = repack_fail(ctx, REPACK_ENOTFOUND,
-					 "%s %s depends on %s %s%s%s%s%s, which no searched suite carries",
-					 pkg->name, pkg->version, name, op[0] ? "(" : "", op,
+					 "%s %s depends on %s%s%s%s%s%s, which no searched suite carries",
+					 pkg->name, pkg->version, name, op[0] ? " (" : "", op,
 					 op[0] ? " " : "", version, op[0] ? ")" : "");
 	}
 	free(depends);

@@ -49,6 +49,8 @@ assert labels["org.opencontainers.image.version"] == "6.1.192-3-cloud", labels
 assert labels["org.linuxkit.repack.kernel-release"] == "6.1.0-57-cloud-amd64", labels
 assert labels["org.linuxkit.repack.distro"] == "debian", labels
 assert "linux-image-6.1.0-57-cloud-amd64_6.1.192-3_amd64.deb" in json.dumps(labels), labels
+# linux-kbuild-6.1 (>= 6.1.192-3): the same source version wins over 6.1.194-1.
+assert "linux-kbuild-6.1_6.1.192-3_amd64.deb" in json.dumps(labels), labels
 EOF
 skopeo inspect "oci:$WORK/images:6.1.192-3-cloud-amd64" >/dev/null 2>&1 &&
 	pass arch-tag-written || fail arch-tag-written "no 6.1.192-3-cloud-amd64 tag"
@@ -112,12 +114,21 @@ python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert d["version"]
 	"$WORK/last.out" && pass json-result || fail json-result "$(cat "$WORK/last.out")"
 [ ! -e "$WORK/prefix/kernel-dev.tar" ] && pass no-headers-option || fail no-headers-option "kernel-dev.tar written"
 both=$(python3 -c 'import json,sys; print(len(json.load(open(sys.argv[1]))["manifests"]))' "$WORK/images/index.json")
-[ "$both" = 4 ] && pass layout-keeps-all-tags || fail layout-keeps-all-tags "index.json has $both manifests"
+# Two kernels with three tags each: TAG, TAG-ARCH and TAG-HASH.
+[ "$both" = 6 ] && pass layout-keeps-all-tags || fail layout-keeps-all-tags "index.json has $both manifests"
 
 # --- the default flavour has no suffix -----------------------------------
 expect_status default-flavour 0 "$REPACK" debian 6.1.192-3 --mirror "$url/debian" --release bookworm \
 	--keyring "$key/keyring.gpg" -o "dir:$WORK/plain"
 grep -q '^linuxkit/kernel-debian:6.1.192-3 ' "$WORK/last.out" && pass default-flavour-tag || fail default-flavour-tag "$(cat "$WORK/last.out")"
+# The suite holds linux-image-6.1.0-57-amd64 and -cloud-amd64: the default
+# flavour must never take the cloud kernel.
+file "$WORK/plain/kernel" | grep -q '6.1.0-57-amd64 ' && pass default-flavour-kernel ||
+	fail default-flavour-kernel "$(file "$WORK/plain/kernel")"
+expect_status list-default-flavour 0 "$REPACK" list debian --mirror "$url/debian" --release bookworm \
+	--keyring "$key/keyring.gpg" --json
+python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert [k["kernel_release"] for k in d]==["6.1.0-57-amd64"], d' \
+	"$WORK/last.out" && pass list-only-default-flavour || fail list-only-default-flavour "$(cat "$WORK/last.out")"
 
 # --- only an unsigned image package; Packages.xz listed but missing ------
 make_kernel_debs --unsigned --no-headers "$WORK/debs-unsigned" 6.1.0-60 cloud-amd64 6.1.200-1 xz >/dev/null
@@ -154,6 +165,9 @@ make_debian_mirror --unsigned "$root/unsigned" "$key" bookworm "$WORK"/debs-xz/*
 expect_status unsigned-allowed 0 "$REPACK" debian 6.1.192-3 --mirror "$url/unsigned" --release bookworm \
 	--flavour cloud --keyring "$key/keyring.gpg" -o "dir:$WORK/unsigned-out"
 expect_stderr unsigned-warns 'not signed'
+unsigned_digest=$(awk '{print $2}' "$WORK/last.out")
+[ "$unsigned_digest" = "$digest1" ] && pass digest-independent-of-mirror ||
+	fail digest-independent-of-mirror "$digest1 from $url/debian, $unsigned_digest from $url/unsigned"
 expect_status unsigned-required 1 "$REPACK" debian 6.1.192-3 --mirror "$url/unsigned" --release bookworm \
 	--flavour cloud --keyring "$key/keyring.gpg" --require-signatures -o "dir:$WORK/unsigned-out2"
 expect_stderr unsigned-required-message 'require-signatures'

@@ -1,9 +1,9 @@
 #!/bin/bash
 # repack mainline against a fixture tree of Ubuntu mainline builds on
-# 127.0.0.1 with Apache-style index pages: the root listing with release,
-# rc, legacy and daily/ names, the old flat layout and the per-architecture
-# layout, two builds in one directory, failed builds, signed CHECKSUMS, and
-# bad input.
+# 127.0.0.1 with Apache-style index pages. The tree has release, rc, legacy
+# and daily/ names, the old flat layout and the per-architecture layout,
+# two builds in one directory, failed builds and signed CHECKSUMS. Variants
+# of it carry bad input.
 . "$(dirname "$0")/../lib/common.sh"
 . "$TESTS_DIR/lib/debian-fixture.sh"
 . "$TESTS_DIR/lib/ubuntu-fixture.sh"
@@ -23,10 +23,10 @@ OLD=202301121031
 NEW=202301141155
 
 # --- fixture ----------------------------------------------------------------
-# v4.15: flat, before linux-modules (the image holds the modules), with an
+# v4.15: flat, before linux-modules (the image contains the modules), with an
 # i386 build, patch files and a signed CHECKSUMS. v5.4.1: flat with
 # linux-image-unsigned and linux-modules, CHECKSUMS not signed. v6.1 and
-# v6.1.5: per-architecture; v6.1.5/amd64 holds two complete builds and a
+# v6.1.5: per-architecture; v6.1.5/amd64 contains two complete builds and a
 # lowlatency one in the newer. v6.2-rc3: amd64 built, arm64 failed. v6.3:
 # the amd64 build failed. The rest of the names are listed only.
 {
@@ -136,7 +136,8 @@ assert versions == ["6.3", "6.2-rc3", "6.1.5", "6.1", "5.12-rc1-dontuse", "5.4.1
 by = {k["version"]: k for k in d}
 assert by["6.1"]["kernel_release"] == "6.1.0-060100-generic", by["6.1"]
 assert by["6.2-rc3"]["kernel_release"] == "6.2.0-060200rc3-generic", by["6.2-rc3"]
-assert by["6.2-rc3"]["tag"] == "6.2-rc3" and by["4.4-rc2+cod1"]["tag"] == "4.4-rc2_cod1", d
+assert by["6.2-rc3"]["tag"] == "6.2-rc3", by["6.2-rc3"]
+assert by["4.4-rc2+cod1"]["tag"] == "4.4-rc2_cod1", by["4.4-rc2+cod1"]
 EOF
 expect_status list-lowlatency 0 "$REPACK" list mainline --mirror "$url/mainline" --flavour lowlatency
 grep -q '^6.1.5 *6.1.5-lowlatency *6.1.5-060105-lowlatency ' "$WORK/last.out" &&
@@ -152,8 +153,9 @@ expect_stderr latest-reports-skipped '6.3 is unavailable for amd64.*trying the n
 grep -q 'without verifying\|not signed' "$WORK/last.err" && fail latest-signature-checked "$(cat "$WORK/last.err")" ||
 	pass latest-signature-checked
 labels "$out" >"$WORK/labels"
+# The source label is the default root, whatever mirror served the build.
 has_lines "$WORK/labels" architecture=amd64 version=6.1.5-060105.$NEW kernel-release=6.1.5-060105-generic \
-	distro=mainline flavour=generic "source=$url/mainline/" \
+	distro=mainline flavour=generic "source=https://kernel.ubuntu.com/mainline/" \
 	"package=$image" "package=$modules" \
 	"package=linux-headers-6.1.5-060105-generic_6.1.5-060105.${NEW}_amd64.deb" \
 	"package=linux-headers-6.1.5-060105_6.1.5-060105.${NEW}_all.deb" &&
@@ -253,8 +255,8 @@ expect_stderr missing-sum-entry-message "CHECKSUMS lists no sha256 for $modules"
 expect_status html-instead-of-deb 1 bad html
 expect_stderr html-instead-of-deb-message "sha256 mismatch for .*/html/mainline/v6.1.5/amd64/$image"
 [ ! -e "$WORK/out/html" ] && pass html-writes-nothing || fail html-writes-nothing "output written"
-# The arch page of v6.1.5 answers 403: the packages the version page links
-# under amd64/ stand in for its listing.
+# The arch page of v6.1.5 returns 403, so the packages the version page
+# links under amd64/ are used in place of its listing.
 python3 - "$site" >"$WORK/forbidden.port" 2>"$WORK/forbidden.err" <<'EOF' &
 import functools, http.server, sys
 
