@@ -27,7 +27,7 @@ LDFLAGS_ALL := $(SAN) $(LDFLAGS)
 
 LIB_SRC := $(sort $(wildcard src/core/*.c src/fetch/*.c src/verify/*.c \
 	src/meta/*.c src/unpack/*.c src/layout/*.c src/image/*.c \
-	src/boot/*.c src/build/*.c distros/*.c))
+	src/boot/*.c src/build/*.c src/registry/*.c distros/*.c))
 CLI_SRC := $(sort $(wildcard src/cli/*.c))
 LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o)
 CLI_OBJ := $(CLI_SRC:%.c=$(BUILD)/%.o)
@@ -39,7 +39,7 @@ UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 .PHONY: all deps check unit demo bench clean install
 all: $(BIN)
 
-$(BUILD)/%.o: %.c $(wildcard include/*.h)
+$(BUILD)/%.o: %.c $(wildcard include/*.h src/*/*.h)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
@@ -51,7 +51,7 @@ $(LIB): $(LIB_OBJ)
 $(BIN): $(CLI_OBJ) $(LIB)
 	$(CC) $(LDFLAGS_ALL) -o $@ $(CLI_OBJ) $(LIB) $(PKG_LIBS)
 
-$(BUILD)/tests/%: tests/unit/%.c $(LIB) $(wildcard include/*.h)
+$(BUILD)/tests/%: tests/unit/%.c $(LIB) $(wildcard include/*.h src/*/*.h)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS_ALL) -o $@ $< $(LIB) $(PKG_LIBS) -lcmocka
 

@@ -87,6 +87,23 @@ static int mirror_for(struct repack_ctx *ctx, const struct centos_config *cfg,
 	return 0;
 }
 
+/* Name the release's default mirror from data/centos.conf in the image
+ * label in place of --mirror, so that the mirror does not change the
+ * digest. */
+static void rebase_source(const struct centos_config *cfg, const struct table_row *row,
+			  struct kernel_build *build)
+{
+	const char *key = table_cell(row, COL_MIRROR);
+	char *arch_key = xasprintf("%s-%s", key, cfg->rpm_arch);
+	char *canonical = rpm_conf_value(&cfg->conf, arch_key);
+
+	if (!canonical)
+		canonical = rpm_conf_value(&cfg->conf, key);
+	rpm_kernel_rebase_source(build, cfg->mirror, canonical);
+	free(canonical);
+	free(arch_key);
+}
+
 /* Replace {arch} in a repository path; caller frees. */
 static char *expand_arch(const char *path, const char *arch)
 {
@@ -235,6 +252,31 @@ static void style_for(const struct centos_config *cfg, struct rpm_kernel_style *
 	style->flavour = cfg->flavour;
 }
 
+/* Load the releases of rows into index. Of several, those the mirror
+ * lacks are skipped with a warning; none at all is an error. */
+static int load_rows(struct repack_ctx *ctx, const struct centos_config *cfg,
+		     const struct table_row **rows, size_t count, struct rpm_index *index)
+{
+	size_t loaded = 0;
+	int rc = REPACK_EMISSING;
+
+	for (size_t i = 0; i < count; i++) {
+		rc = load_release(ctx, cfg, rows[i], index);
+		if (rc == REPACK_EMISSING && count > 1) {
+			repack_log(ctx, REPACK_LOG_WARN, "%s", ctx->error);
+			continue;
+		}
+		if (rc)
+			return rc;
+		loaded++;
+	}
+	if (loaded == 0 && count > 1)
+		return repack_fail(ctx, REPACK_EMISSING,
+				   "centos: none of releases %s to %s is on the mirror (check --mirror, or give --release)",
+				   table_cell(rows[count - 1], COL_NAME), table_cell(rows[0], COL_NAME));
+	return loaded ? 0 : rc;
+}
+
 static int centos_list(struct repack_ctx *ctx, const struct backend_options *opts,
 		       struct kernel_list *list)
 {
@@ -250,13 +292,8 @@ static int centos_list(struct repack_ctx *ctx, const struct backend_options *opt
 		rc = rows_for_release(ctx, &cfg, opts->release ? opts->release : default_release(&cfg),
 				      rows, &count);
 	}
-	for (size_t i = 0; rc == 0 && i < count; i++) {
-		rc = load_release(ctx, &cfg, rows[i], &index);
-		if (rc == REPACK_EMISSING && count > 1) {
-			repack_log(ctx, REPACK_LOG_WARN, "%s", ctx->error);
-			rc = 0;
-		}
-	}
+	if (rc == 0)
+		rc = load_rows(ctx, &cfg, rows, count, &index);
 	if (rc == 0) {
 		style_for(&cfg, &style);
 		rpm_kernel_collect(&index, &cfg.names, &style, list);
@@ -267,13 +304,15 @@ static int centos_list(struct repack_ctx *ctx, const struct backend_options *opt
 	return rc;
 }
 
-/* Search rows newest first and stop at the first release with a match. */
+/* Search rows newest first and stop at the first release with a match.
+ * Of several, those the mirror lacks are skipped; none at all is an error. */
 static int search_rows(struct repack_ctx *ctx, const struct centos_config *cfg,
 		       const struct backend_options *opts, const struct table_row **rows,
 		       size_t count, const char *request, struct kernel_build *build,
 		       bool *found, struct kernel_list *seen)
 {
 	struct rpm_kernel_style style;
+	size_t loaded = 0;
 	int rc = 0;
 
 	style_for(cfg, &style);
@@ -281,17 +320,22 @@ static int search_rows(struct repack_ctx *ctx, const struct centos_config *cfg,
 		struct rpm_index index = { 0 };
 
 		rc = load_release(ctx, cfg, rows[i], &index);
-		if (rc == 0)
+		if (rc == 0) {
+			loaded++;
 			rc = rpm_kernel_pick(ctx, "centos", &index, &cfg->names, &style, opts,
 					     request, build, found, seen);
-		else if (rc == REPACK_EMISSING && count > 1) {
-			/* One of many candidates: a release the mirror lacks is
-			 * no reason to stop. */
+			if (rc == 0 && *found && cfg->mirror)
+				rebase_source(cfg, rows[i], build);
+		} else if (rc == REPACK_EMISSING && count > 1) {
 			repack_log(ctx, REPACK_LOG_WARN, "%s", ctx->error);
 			rc = 0;
 		}
 		rpm_index_release(&index);
 	}
+	if (rc == 0 && loaded == 0 && count > 1)
+		rc = repack_fail(ctx, REPACK_EMISSING,
+				 "centos: none of releases %s to %s is on the mirror (check --mirror, or give --release)",
+				 table_cell(rows[count - 1], COL_NAME), table_cell(rows[0], COL_NAME));
 	return rc;
 }
 

@@ -6,7 +6,7 @@
  * the main mirror while N is maintained and in the archive after that.
  * Since Fedora 21 a kernel is kernel-core (vmlinuz, config and System.map
  * in lib/modules/<kver>/) with kernel-modules, kernel-modules-core (Fedora
- * 38 on) and kernel-modules-extra; kernel-devel holds the headers. The
+ * 38 on) and kernel-modules-extra; kernel-devel contains the headers. The
  * rpm arch in paths is x86_64 or aarch64 where the image says amd64 or
  * arm64. */
 #include <ctype.h>
@@ -196,30 +196,65 @@ static void style_for(const struct fedora_config *cfg, struct rpm_kernel_style *
 	style->flavour = cfg->flavour;
 }
 
+/* Append the releases the table puts on the main tree, newest first. */
+static void maintained_releases(const struct fedora_config *cfg, struct strlist *releases)
+{
+	for (size_t i = 0; i < cfg->releases.count; i++) {
+		const struct table_row *row = &cfg->releases.rows[i];
+
+		if (strcmp(table_cell(row, 2), "main") == 0)
+			strlist_push(releases, table_cell(row, 0));
+	}
+}
+
+/* Load every release into index. Of several, those the mirrors lack are
+ * skipped with a warning; none at all is an error. */
+static int load_releases(struct repack_ctx *ctx, const struct fedora_config *cfg,
+			 const struct strlist *releases, struct rpm_index *index)
+{
+	size_t loaded = 0;
+	int rc = REPACK_EMISSING;
+
+	for (size_t i = 0; i < releases->count; i++) {
+		rc = load_release(ctx, cfg, releases->items[i], index);
+		if (rc == REPACK_EMISSING && releases->count > 1) {
+			repack_log(ctx, REPACK_LOG_WARN, "%s", ctx->error);
+			continue;
+		}
+		if (rc)
+			return rc;
+		loaded++;
+	}
+	if (loaded == 0 && releases->count > 1)
+		rc = repack_fail(ctx, REPACK_EMISSING,
+				 "fedora: none of releases %s to %s is on %s (check --mirror, or give --release)",
+				 releases->items[releases->count - 1], releases->items[0], cfg->mirror);
+	return loaded ? 0 : rc;
+}
+
 static int fedora_list(struct repack_ctx *ctx, const struct backend_options *opts,
 		       struct kernel_list *list)
 {
 	struct fedora_config cfg;
+	struct strlist releases = STRLIST_INIT;
 	struct rpm_index index = { 0 };
 	struct rpm_kernel_style style;
 	int rc = fedora_config_init(ctx, opts, &cfg);
 
 	if (rc == 0 && opts->release) {
 		rc = check_release(ctx, &cfg, opts->release);
-		if (rc == 0)
-			rc = load_release(ctx, &cfg, opts->release, &index);
+		strlist_push(&releases, opts->release);
+	} else if (rc == 0) {
+		maintained_releases(&cfg, &releases);
 	}
-	for (size_t i = 0; rc == 0 && !opts->release && i < cfg.releases.count; i++) {
-		const struct table_row *row = &cfg.releases.rows[i];
-
-		if (strcmp(table_cell(row, 2), "main") == 0)
-			rc = load_release(ctx, &cfg, table_cell(row, 0), &index);
-	}
+	if (rc == 0)
+		rc = load_releases(ctx, &cfg, &releases, &index);
 	if (rc == 0) {
 		style_for(&cfg, &style);
 		rpm_kernel_collect(&index, &cfg.names, &style, list);
 	}
 	rpm_index_release(&index);
+	strlist_release(&releases);
 	fedora_config_release(&cfg);
 	return rc;
 }
@@ -246,7 +281,7 @@ static bool shipped_newer(const char *series, const char *version)
 	size_t n = strlen(version);
 
 	if (strncmp(series, version, n) == 0 && (series[n] == '\0' || series[n] == '.'))
-		return false; /* "5" asks for any 5.x */
+		return false; /* "5" requests any 5.x */
 	return rpmver_compare_evr(NULL, version, NULL, NULL, series, NULL) < 0;
 }
 
@@ -266,8 +301,8 @@ static int plan_search(struct repack_ctx *ctx, const struct fedora_config *cfg,
 	} else if (from_request) {
 		strlist_push(releases, from_request);
 	} else if (strcmp(request, "latest") == 0) {
-		if (cfg->releases.count)
-			strlist_push(releases, table_cell(&cfg->releases.rows[0], 0));
+		/* The newest release that the mirror has and that has kernels. */
+		maintained_releases(cfg, releases);
 	} else {
 		version = rpm_request_version(request);
 		for (size_t i = 0; i < cfg->releases.count; i++) {
@@ -354,25 +389,29 @@ static bool koji_can_find(const char *request)
 }
 
 /* Search the planned releases, newest first, and stop at the first one
- * that carries a match. */
+ * that carries a match. Of several, those the mirrors lack are skipped. */
 static int search_releases(struct repack_ctx *ctx, const struct fedora_config *cfg,
 			   const struct backend_options *opts, const struct strlist *releases,
 			   const char *request, struct kernel_build *build, bool *found,
 			   struct kernel_list *seen)
 {
-	int rc = 0;
+	size_t loaded = 0;
+	int rc;
 
 	for (size_t i = 0; i < releases->count && !*found; i++) {
 		rc = search_release(ctx, cfg, opts, releases->items[i], request, build, found, seen);
 		if (rc == REPACK_EMISSING && releases->count > 1) {
-			/* One of many candidates: a release the mirror lacks is
-			 * no reason to stop. */
 			repack_log(ctx, REPACK_LOG_WARN, "%s", ctx->error);
-			rc = 0;
+			continue;
 		}
 		if (rc)
 			return rc;
+		loaded++;
 	}
+	if (loaded == 0 && releases->count > 1)
+		return repack_fail(ctx, REPACK_EMISSING,
+				   "fedora: none of releases %s to %s is on %s (check --mirror, or give --release)",
+				   releases->items[releases->count - 1], releases->items[0], cfg->mirror);
 	return 0;
 }
 
@@ -390,6 +429,17 @@ static int fedora_resolve(struct repack_ctx *ctx, const struct backend_options *
 		rc = plan_search(ctx, &cfg, opts, version, &releases);
 	if (rc == 0)
 		rc = search_releases(ctx, &cfg, opts, &releases, version, build, &found, &seen);
+	if (rc == 0 && found && opts->mirror) {
+		struct table conf;
+
+		if (table_load(ctx, "fedora.conf", &conf) == 0) {
+			char *canonical = rpm_conf_value(&conf, "mirror");
+
+			rpm_kernel_rebase_source(build, cfg.mirror, canonical);
+			free(canonical);
+			table_release(&conf);
+		}
+	}
 	if (rc || found)
 		goto out;
 	if (cfg.koji_enabled && koji_can_find(version)) {

@@ -278,3 +278,19 @@ int rpm_kernel_not_found(struct repack_ctx *ctx, const char *distro, const char 
 	strbuf_release(&nearest);
 	return rc;
 }
+
+void rpm_kernel_rebase_source(struct kernel_build *build, const char *mirror,
+			      const char *canonical)
+{
+	size_t n;
+	char *rebased;
+
+	if (!build->source || !mirror || !canonical)
+		return;
+	n = strlen(mirror);
+	if (strncmp(build->source, mirror, n) != 0)
+		return;
+	rebased = xasprintf("%s%s", canonical, build->source + n);
+	free(build->source);
+	build->source = rebased;
+}

@@ -57,7 +57,7 @@ const char *boot_accel_name(enum boot_accel accel);
 
 enum boot_module_status {
 	BOOT_MODULE_OK,      /* modprobe succeeded */
-	BOOT_MODULE_FAIL,    /* modprobe failed; message says why */
+	BOOT_MODULE_FAIL,    /* modprobe failed; message is its output */
 	BOOT_MODULE_BUILTIN, /* listed in modules.builtin, not loaded */
 	BOOT_MODULE_NOT_RUN, /* the init never reported it */
 };
@@ -70,7 +70,7 @@ struct boot_module {
 
 const char *boot_module_status_name(enum boot_module_status status);
 
-/* What the serial console showed, filled by boot_console_parse(). Times
+/* Results parsed from the serial console by boot_console_parse(). Times
  * are guest uptime in seconds, negative when the marker never came. */
 struct boot_console {
 	bool init_ran;           /* REPACK-MARK init seen */
@@ -95,7 +95,7 @@ void boot_console_parse(const char *text, size_t len,
 			struct boot_console *console);
 void boot_console_release(struct boot_console *console);
 
-/* How the QEMU process ended. */
+/* The end of a QEMU run: exit status, timeouts and stderr. */
 struct boot_run_outcome {
 	bool started;       /* QEMU was executed */
 	bool hung;          /* killed after the timeout without output */
@@ -198,7 +198,7 @@ struct kconfig {
 };
 
 /* Parse .config text. Fails with REPACK_EFORMAT, naming origin, when
- * the text holds no CONFIG_ line. Release cfg with kconfig_release(). */
+ * the text contains no CONFIG_ line. Release cfg with kconfig_release(). */
 int kconfig_parse(struct repack_ctx *ctx, const char *origin,
 		  const char *text, size_t len, struct kconfig *cfg);
 void kconfig_release(struct kconfig *cfg);
@@ -222,9 +222,9 @@ void kconfig_diff(const struct kconfig *old_cfg, const struct kconfig *new_cfg,
 		  struct kconfig_diff *diff);
 void kconfig_diff_release(struct kconfig_diff *diff);
 
-/* Return the module name of a path in a modules tree ("virtio_net" for
- * ".../virtio_net.ko.xz"), or NULL when the path is not a module; the
- * caller frees. */
+/* Return the module name of a path in a modules tree, such as
+ * "virtio_net" for ".../virtio_net.ko.xz". Returns NULL when the path is
+ * not a module. The caller frees the name. */
 char *boot_module_name(const char *path);
 /* Fill names with the modules kernel.tar holds, sorted, one entry a name,
  * with '-' written as '_' as the kernel does. */

@@ -16,7 +16,7 @@ int htmlindex_parse(struct repack_ctx *ctx, const char *url, const char *html,
 		    size_t len, struct strlist *entries);
 
 /* Fetch the index page at url and parse it as htmlindex_parse does.
- * REPACK_EMISSING when the server answers 404 or 410. */
+ * REPACK_EMISSING when the server returns 404 or 410. */
 int htmlindex_fetch(struct repack_ctx *ctx, const char *url,
 		    struct strlist *entries);
 

@@ -7,7 +7,7 @@
 #include "repack.h"
 #include "layout.h"
 
-/* How the layer blob is compressed. */
+/* The compression of the layer blob. */
 enum image_compression {
 	IMAGE_COMPRESSION_GZIP = 0, /* application/vnd.oci.image.layer.v1.tar+gzip */
 	IMAGE_COMPRESSION_ZSTD,     /* application/vnd.oci.image.layer.v1.tar+zstd */
@@ -55,14 +55,14 @@ struct image {
 	struct image_blob manifest;
 };
 
-/* Build the layer (tar of the five files, compressed as meta->compression
- * says) and the config and manifest JSON in workdir. */
+/* Build the layer (tar of the five files, compressed with
+ * meta->compression) and the config and manifest JSON in workdir. */
 int image_build(struct repack_ctx *ctx, const struct layout_files *files,
 		const struct image_meta *meta, const char *workdir,
 		struct image *image);
 void image_release(struct image *image);
 
-/* Where an image goes, parsed from -o. */
+/* The destination of an image, parsed from -o. */
 enum output_kind {
 	OUTPUT_OCI,            /* oci:DIR, one layout holding every tag */
 	OUTPUT_DIR,            /* dir:DIR, the five files as plain files */
@@ -126,7 +126,7 @@ void image_set_add(struct image_set *set, const struct image *image,
 		   const struct layout_files *files);
 /* Add a tag; a name already in the set is not added twice. */
 void image_set_add_tag(struct image_set *set, const char *name, int target);
-/* Write the index into workdir when the set holds several images and add
+/* Write the index into workdir when the set has several images and add
  * the standard tags: TAG and TAG-HASH for the index or the only image,
  * TAG-ARCH for each image, where TAG is the items' common meta->tag and
  * HASH comes from image_inputs_hash(). Fails when the items disagree on
@@ -145,6 +145,9 @@ int image_set_write(struct repack_ctx *ctx, const struct output *out,
 #define IMAGE_INPUTS_HASH_LEN 12
 void image_inputs_hash(const struct image_meta *const *metas, size_t count,
 		       char hex[IMAGE_INPUTS_HASH_LEN + 1]);
+
+/* True for "sha256:" followed by 64 lowercase hex digits. */
+bool image_digest_valid(const char *digest);
 
 /* Replace characters a tag cannot hold ('+', '~', ':' and anything outside
  * [A-Za-z0-9_.-]) with '_' and drop an epoch ("1:"); caller frees. A

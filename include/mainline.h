@@ -46,13 +46,15 @@ char *mainline_kernel_release(const struct mainline_version *v, const char *flav
 int mainline_version_from_package(const char *text, struct mainline_version *v,
 				  char **timestamp);
 
-/* Find the version a request names in versions (sorted newest first):
- * "latest" is the newest release; an exact name ("6.1", "6.2-rc3",
- * "v6.1.5", "6.1.0") is that directory; a package version is its
- * upstream version, and pins the build timestamp into *timestamp when it
- * carries one (caller frees); "6.1.x" and any other prefix ("6.1" when
- * no v6.1 exists) are the newest release that continues it, or the
- * newest rc when the request contains "-rc". Returns the index, or -1. */
+/* Find the version a request names in versions (sorted newest first) and
+ * return its index, or -1.
+ * - "latest" is the newest release.
+ * - An exact name ("6.1", "6.2-rc3", "v6.1.5", "6.1.0") is that directory.
+ * - A package version ("6.1.5-060105.202301121031") is its upstream
+ *   version. Its build timestamp goes to *timestamp (caller frees).
+ * - "6.1.x" and any other prefix ("6.1" when no v6.1 exists) are the
+ *   newest release that continues it, or the newest rc when the request
+ *   contains "-rc". */
 long mainline_version_find(const struct mainline_version *versions, size_t count,
 			   const char *request, char **timestamp);
 
@@ -69,8 +71,8 @@ struct mainline_set {
 };
 
 /* Choose from the .deb names in entries the newest complete build of
- * flavour for arch. A build is the set of packages sharing one timestamp;
- * it is complete when it has an image, linux-modules where the image is
+ * flavour for arch. A build is the set of packages sharing one timestamp.
+ * It is complete when it has an image, linux-modules where the image is
  * the linux-image-unsigned kind, and both headers packages unless
  * no_headers. When no build is complete, the newest build with image and
  * modules is chosen without headers. Returns false when no build of the

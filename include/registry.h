@@ -52,13 +52,15 @@ struct registry_credentials {
 	char *source; /* where they came from, for messages; never the secret */
 };
 
-/* Find credentials for host (as in registry_ref.host): first
- * REPACK_REGISTRY_USER and REPACK_REGISTRY_PASSWORD, then the Docker
- * client's config.json in $DOCKER_CONFIG or ~/.docker: credHelpers for
- * the host, then credsStore, both run as docker-credential-NAME get, then
- * the base64 "auth" (or "username" and "password") under auths. Returns
- * 0 with creds->username NULL when none is configured. Release creds with
- * registry_credentials_release() in every case. */
+/* Find credentials for host (as in registry_ref.host). The first source
+ * that has them wins:
+ * - REPACK_REGISTRY_USER and REPACK_REGISTRY_PASSWORD;
+ * - in the Docker client's config.json ($DOCKER_CONFIG or ~/.docker),
+ *   the helper credHelpers names for the host, then the credsStore
+ *   helper, each run as docker-credential-NAME get;
+ * - the base64 "auth" (or "username" and "password") under auths.
+ * Returns 0 with creds->username NULL when none is configured. Release
+ * creds with registry_credentials_release() in every case. */
 int registry_credentials_find(struct repack_ctx *ctx, const char *host,
 			      struct registry_credentials *creds);
 void registry_credentials_release(struct registry_credentials *creds);
@@ -71,7 +73,8 @@ struct registry_options {
 struct registry;
 
 /* Connect to ref's registry and repository, and authenticate for pull
- * (and push when push is set) as the registry's challenge asks. Plain
+ * (and push when push is set) with the scheme of the registry's
+ * challenge. Plain
  * HTTP is used for localhost, 127.0.0.1 and ::1, or with opts->insecure;
  * HTTPS otherwise. Free *out with registry_close(). */
 int registry_open(struct repack_ctx *ctx, const struct registry_ref *ref,
@@ -79,7 +82,7 @@ int registry_open(struct repack_ctx *ctx, const struct registry_ref *ref,
 		  struct registry **out);
 void registry_close(struct registry *reg);
 
-/* What a push did. */
+/* Counts of the work a push did. */
 struct registry_push_stats {
 	size_t blobs_uploaded;
 	size_t blobs_mounted;  /* taken from another repository by mount */
@@ -90,8 +93,8 @@ struct registry_push_stats {
 };
 
 /* Push every blob, manifest and index of set and put every tag. Blobs the
- * repository has are skipped; a blob this cache saw pushed to another
- * repository of the registry is mounted from there; blobs larger than
+ * repository has are skipped. A blob this cache saw pushed to another
+ * repository of the registry is mounted from there. Blobs larger than
  * the chunk size ($REPACK_PUSH_CHUNK_SIZE bytes, default 16 MiB) go up in
  * chunks, and an upload a failed run left is resumed where the registry
  * stopped. Server errors and dropped connections are retried. */

@@ -38,7 +38,7 @@ struct primary_filter {
 	const char *arch;         /* x86_64, aarch64 */
 };
 
-/* Where a kept package came from; copied into every package added. */
+/* Origin of the kept packages, copied into every package added. */
 struct primary_origin {
 	const char *base;
 	const char *origin;
@@ -69,7 +69,7 @@ int primary_parse_file(struct repack_ctx *ctx, const char *label, const char *pa
 		       const char *open_sha256, const struct primary_filter *filter,
 		       const struct primary_origin *from, struct rpm_index *index);
 
-/* One repository to read: base is the URL of the directory that holds
+/* One repository to read: base is the URL of the directory that contains
  * repodata/. */
 struct rpm_repo {
 	const char *base;
@@ -80,8 +80,8 @@ struct rpm_repo {
 	bool require_signatures;
 };
 
-/* Fetch repo's repomd.xml, check repomd.xml.asc as the signature policy
- * says, fetch the primary file into the cache by its checksum and add the
+/* Fetch repo's repomd.xml, check repomd.xml.asc under the signature
+ * policy, fetch the primary file into the cache by its checksum and add the
  * packages filter keeps to index. REPACK_EMISSING when the repository
  * has no repomd.xml. */
 int rpm_repo_load(struct repack_ctx *ctx, const struct rpm_repo *repo,
@@ -97,11 +97,12 @@ int rpmver_compare(const char *a, const char *b);
 /* Return "VERSION-RELEASE", with "EPOCH:" in front when the epoch is not
  * 0; the caller frees it. */
 char *rpmver_format(const char *epoch, const char *version, const char *release);
-/* True when the package version matches a request: the full version
- * ("5.3.7-301.fc31", "1:5.3.7-301.fc31"), a release prefix ending at a
- * '.' ("5.3.7-301"), an upstream version or a prefix of one ending at a
- * '.', '~', '^' or '+' ("5.3.7", "5.3"), or an upstream release candidate
- * ("6.0-rc4"), which matches release 0.rc4.* as Fedora names rc builds. */
+/* True when the package version matches a request. A request is the full
+ * version ("5.3.7-301.fc31", "1:5.3.7-301.fc31") or a release prefix
+ * ending at a '.' ("5.3.7-301"). It can also be an upstream version, or a
+ * prefix of one ending at a '.', '~', '^' or '+' ("5.3.7", "5.3"). An
+ * upstream release candidate ("6.0-rc4") matches release 0.rc4.*, the way
+ * Fedora names rc builds. */
 bool rpmver_matches(const char *epoch, const char *version, const char *release,
 		    const char *request);
 /* rpmver_matches for a version given as one "[EPOCH:]VERSION-RELEASE"

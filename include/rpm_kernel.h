@@ -27,7 +27,7 @@ struct rpm_kernel_names {
 void rpm_kernel_names_init(struct rpm_kernel_names *names, const char *flavour);
 void rpm_kernel_names_release(struct rpm_kernel_names *names);
 
-/* How kernel entries are labelled. */
+/* Labels for the kernel entries of a list. */
 struct rpm_kernel_style {
 	const char *arch;      /* image arch: amd64 or arm64 */
 	const char *rpm_arch;  /* rpm arch: x86_64 or aarch64 */
@@ -62,9 +62,9 @@ int rpm_kernel_add_packages(struct repack_ctx *ctx, const char *distro,
 			    const struct rpm_kernel_names *names,
 			    const struct backend_options *opts, struct kernel_build *build);
 
-/* Find the newest kernel of index that matches request and fill build
- * with it and its packages, setting *found; when none matches, move the
- * kernels of index to seen for the not-found message. */
+/* Find the newest kernel of index that matches request, fill build with
+ * it and its packages and set *found. When none matches, move the kernels
+ * of index to seen for the not-found message. */
 int rpm_kernel_pick(struct repack_ctx *ctx, const char *distro, const struct rpm_index *index,
 		    const struct rpm_kernel_names *names, const struct rpm_kernel_style *style,
 		    const struct backend_options *opts, const char *request,
@@ -106,5 +106,11 @@ struct koji_request {
 };
 int koji_load_build(struct repack_ctx *ctx, const struct koji_request *request,
 		    const struct rpm_kernel_names *names, struct rpm_index *index);
+
+/* Replace the mirror prefix of build->source with canonical, the default
+ * tree from data/, so that the mirror used does not change the image
+ * labels and digest. Does nothing when source lies elsewhere. */
+void rpm_kernel_rebase_source(struct kernel_build *build, const char *mirror,
+			      const char *canonical);
 
 #endif

@@ -8,8 +8,9 @@
 
 /* Return the ABI ("5.15.0-91") when name is the image package of a kernel
  * of flavour: linux-image-<abi>-<flavour> (signed since 4.15, the only
- * image before) or linux-image-unsigned-<abi>-<flavour>; *unsigned_pkg
- * tells which. NULL for any other name. The caller frees the result. */
+ * image before) or linux-image-unsigned-<abi>-<flavour>. *unsigned_pkg
+ * is set for the latter. NULL for any other name. The caller frees the
+ * result. */
 char *ubuntu_image_abi(const char *name, const char *flavour, bool *unsigned_pkg);
 
 /* Return the tag of a package version: the ABI and upload number

@@ -64,7 +64,9 @@ static char *log_name(unsigned index, const char *spec)
 }
 
 /* Fill argv with the QEMU command line; probe adds repack.probe, which
- * makes the init power off as soon as it runs. */
+ * makes the init power off as soon as it runs.
+ * NOTE: no test boots an arm64 image, so the arm64 line (virt machine,
+ * -cpu max under TCG, console on ttyAMA0) has not been run here. */
 static void build_argv(struct strlist *argv, const char *qemu, const char *arch,
 		       enum boot_accel accel, const char *kernel, const char *initrd,
 		       bool probe)
@@ -129,7 +131,7 @@ static int probe_kvm(struct boot_session *s, const char *qemu, const char *arch,
 	struct strlist argv = STRLIST_INIT;
 	struct boot_console console = { 0 };
 	struct boot_run_outcome run = { 0 };
-	char *log = xasprintf("%s/kvm-probe.log", s->workdir);
+	char *log = xasprintf("%s/kvm-probe-%s.log", s->log_dir, arch);
 	int rc;
 
 	build_argv(&argv, qemu, arch, BOOT_ACCEL_KVM, kernel, initrd, true);
@@ -143,7 +145,8 @@ static int probe_kvm(struct boot_session *s, const char *qemu, const char *arch,
 	} else if (rc == 0) {
 		char *why = describe_end(&run);
 
-		repack_log(s->ctx, REPACK_LOG_INFO, "KVM probe boot failed (%s); using TCG", why);
+		repack_log(s->ctx, REPACK_LOG_INFO, "KVM probe boot failed (%s; console log %s); "
+			   "using TCG", why, log);
 		free(why);
 	}
 	boot_console_release(&console);

@@ -80,7 +80,8 @@ static void add_warning(struct boot_console *c, const char *line)
 	strlist_push_owned(&c->warnings, text);
 }
 
-/* Read a number of seconds; leaves *out alone when s holds none. */
+/* Read a number of seconds into *out, which stays unchanged when s
+ * starts with no number. */
 static void read_seconds(const char *s, double *out)
 {
 	char *end;

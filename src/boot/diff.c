@@ -1,5 +1,5 @@
-/* Comparing two images: their kernel_config options and the modules
- * their kernel.tar files hold. */
+/* Comparing two images: their kernel_config options and the modules in
+ * their kernel.tar files. */
 #include <stdlib.h>
 #include <string.h>
 

@@ -6,7 +6,7 @@
 
 #include "boot.h"
 
-/* What goes into the initramfs. */
+/* Contents of the initramfs. */
 struct initramfs_spec {
 	const char *busybox;          /* static busybox binary */
 	const char *kernel_tar;       /* lib/modules tree to copy */

@@ -15,7 +15,7 @@ static size_t option_name_len(const char *s, size_t len)
 	while (n < len && (s[n] == '_' || (s[n] >= 'A' && s[n] <= 'Z') ||
 			   (s[n] >= 'a' && s[n] <= 'z') || (s[n] >= '0' && s[n] <= '9')))
 		n++;
-	return n;
+	return n > strlen("CONFIG_") ? n : 0;
 }
 
 struct parsed_option {
@@ -100,7 +100,7 @@ int kconfig_parse(struct repack_ctx *ctx, const char *origin, const char *text,
 	}
 	if (count == 0) {
 		free(opts);
-		return repack_fail(ctx, REPACK_EFORMAT, "'%s' holds no CONFIG_ lines; it is "
+		return repack_fail(ctx, REPACK_EFORMAT, "'%s' contains no CONFIG_ lines; it is "
 				   "not a kernel configuration", origin);
 	}
 	sort_unique(opts, count, cfg);

@@ -1,7 +1,8 @@
 /* Running QEMU: spawn it without a shell in its own process group, copy
  * its serial console (stdout) to a log, and kill it when the guest stays
- * silent, runs too long, or repack is told to stop. QEMU never outlives
- * repack: the child also asks the kernel for SIGKILL when repack dies. */
+ * silent, runs too long, or repack receives SIGINT, SIGTERM or SIGHUP.
+ * The child also sets PR_SET_PDEATHSIG, so the kernel kills QEMU with
+ * SIGKILL when repack dies without cleaning up. */
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -232,7 +233,7 @@ static void take_console(struct runner *r, const char *data, size_t len)
 	}
 }
 
-/* Read what a pipe holds now; closes it at end of file. */
+/* Read the data waiting in a pipe; close it at end of file. */
 static void drain(struct runner *r, int *fd, bool is_console)
 {
 	char buf[READ_CHUNK];

@@ -39,7 +39,8 @@ static void classify(struct boot_report *r, enum boot_failure failure, char *det
 }
 
 /* A panic counts only before REPACK-DONE: once the init is done, a panic
- * can only come from a failed poweroff. */
+ * can only come from a failed poweroff. The kernel panics when it finds no
+ * init, and that is reported as no-init. */
 void boot_report_classify(struct boot_report *r)
 {
 	const struct boot_console *c = &r->console;
@@ -48,11 +49,13 @@ void boot_report_classify(struct boot_report *r)
 	r->booted = c->init_ran;
 	if (c->done)
 		classify(r, BOOT_FAIL_NONE, NULL);
+	else if (c->no_working_init && !c->init_ran)
+		classify(r, BOOT_FAIL_NO_INIT, c->panic_message ?
+			 xasprintf("Kernel panic: %s", c->panic_message) :
+			 xstrdup("the kernel found no working init"));
 	else if (c->panic)
 		classify(r, BOOT_FAIL_PANIC, xasprintf("Kernel panic: %s",
 			c->panic_message && *c->panic_message ? c->panic_message : "no reason given"));
-	else if (c->no_working_init)
-		classify(r, BOOT_FAIL_NO_INIT, xstrdup("the kernel found no working init"));
 	else if (run->hung)
 		classify(r, BOOT_FAIL_HANG, xasprintf("no console output for %u s; QEMU was killed",
 						      run->idle_timeout));

@@ -76,8 +76,8 @@ static const char *elf_machine_arch(uint16_t machine)
 }
 
 /* Check that path is a 64-bit little-endian ELF executable for arch with
- * no program interpreter, which is what runs in an initramfs that holds
- * no C library. */
+ * no program interpreter, which is what runs in an initramfs that
+ * contains no C library. */
 static int check_static_elf(struct repack_ctx *ctx, const char *path, const char *arch)
 {
 	const char *fix = "install the Debian package busybox-static or pass --busybox PATH";
@@ -146,8 +146,9 @@ int boot_find_busybox(struct repack_ctx *ctx, const char *given,
 	return 0;
 }
 
-/* The x86 boot protocol puts "HdrS" at 0x202 of a bzImage; an arm64 Image
- * has "ARM\x64" at 0x38 (Documentation/arch/arm64/booting.rst). */
+/* A bzImage carries the x86 boot protocol signature "HdrS" at 0x202 (as
+ * Debian's vmlinuz does). An arm64 Image has the magic "ARM\x64" at 0x38
+ * (struct arm64_image_header in arch/arm64/include/asm/image.h). */
 const char *boot_kernel_arch(struct repack_ctx *ctx, const char *kernel)
 {
 	unsigned char head[0x240];

@@ -1,5 +1,6 @@
 /* One image from one kernel: backend resolve -> fetch into the cache ->
- * unpack and lay out -> image write. */
+ * unpack and lay out -> image build, for each architecture asked for ->
+ * image index -> output and push (publish.c). */
 #include <dirent.h>
 #include <errno.h>
 #include <signal.h>
@@ -132,79 +133,164 @@ static void fill_meta(const struct build_request *request, const struct kernel_b
 	meta->input_count = kernel->package_count;
 }
 
-static int make_image(struct repack_ctx *ctx, const struct build_request *request,
-		      struct build_result *result, const struct layout *layout,
-		      const char *workdir)
-{
-	struct kernel_build *kernel = &result->kernel;
-	struct image_input *inputs = xcalloc(kernel->package_count, sizeof(*inputs));
+/* One architecture's build: its packages, laid-out files and image. */
+struct arch_build {
+	struct kernel_build kernel;
+	struct fetch_item *items;
+	size_t item_count;        /* kernel.package_count, kept when kernel moves */
+	struct layout layout;
+	bool layout_ready;
+	char *workdir;            /* under the run's work directory */
+	struct image_input *inputs;
 	struct image_meta meta;
 	struct image image;
+};
+
+static void arch_build_release(struct arch_build *ab)
+{
+	image_release(&ab->image);
+	if (ab->layout_ready)
+		layout_release(&ab->layout);
+	for (size_t i = 0; i < ab->item_count; i++)
+		fetch_item_release(&ab->items[i]);
+	free(ab->items);
+	free(ab->inputs);
+	free(ab->workdir);
+	kernel_build_release(&ab->kernel);
+	memset(ab, 0, sizeof(*ab));
+}
+
+static int make_workdir(struct repack_ctx *ctx, char **workdir)
+{
+	char *prefix = xasprintf(WORK_PREFIX ".%ld", (long)getpid());
 	int rc;
 
-	memset(&image, 0, sizeof(image));
-	fill_meta(request, kernel, layout, inputs, &meta);
-	strlist_push(&result->tags, kernel->kernel.tag);
-	strlist_push_owned(&result->tags, xasprintf("%s-%s", kernel->kernel.tag, kernel->kernel.arch));
-	rc = image_build(ctx, &layout->files, &meta, workdir, &image);
-	if (rc == 0)
-		rc = image_write(ctx, request->output, &image, &meta, &layout->files, &result->tags);
-	if (rc == 0) {
-		memcpy(result->manifest_digest, image.manifest.digest, sizeof(result->manifest_digest));
-		result->reference = xasprintf("%s:%s", meta.name, kernel->kernel.tag);
-	}
-	image_release(&image);
-	free(inputs);
+	remove_stale_workdirs();
+	rc = make_temp_dir(ctx, prefix, workdir);
+	free(prefix);
 	return rc;
+}
+
+/* Resolve and fetch the packages of one architecture. */
+static int resolve_arch(struct repack_ctx *ctx, const struct build_request *request,
+			const char *arch, const char *version, struct arch_build *ab)
+{
+	struct backend_options opts = request->opts;
+	struct kernel_build *kernel = &ab->kernel;
+	int rc;
+
+	opts.arch = arch;
+	rc = request->backend->resolve(ctx, &opts, version, kernel);
+	if (rc)
+		return rc;
+	/* A fixed package order makes kernel-dev.tar reproducible. */
+	qsort(kernel->packages, kernel->package_count, sizeof(*kernel->packages),
+	      compare_packages);
+	repack_log(ctx, REPACK_LOG_INFO, "%s %s (%s): %zu packages", request->backend->name,
+		   kernel->kernel.version, kernel->kernel.arch, kernel->package_count);
+	ab->items = xcalloc(kernel->package_count, sizeof(*ab->items));
+	ab->item_count = kernel->package_count;
+	return fetch_packages(ctx, kernel, ab->items);
+}
+
+/* Resolve, fetch, lay out and build the image of one architecture in a
+ * subdirectory of workdir. */
+static int build_arch(struct repack_ctx *ctx, const struct build_request *request,
+		      const char *arch, const char *version, const char *workdir,
+		      struct arch_build *ab)
+{
+	struct kernel_build *kernel = &ab->kernel;
+	time_t created;
+	int rc = resolve_arch(ctx, request, arch, version, ab);
+
+	if (rc == 0)
+		rc = choose_timestamp(ctx, kernel, ab->items, &created);
+	if (rc)
+		return rc;
+	ab->workdir = xasprintf("%s/%s", workdir, kernel->kernel.arch);
+	rc = mkdir_p(ctx, ab->workdir);
+	if (rc)
+		return rc;
+	layout_init(&ab->layout, ctx, ab->workdir, created, request->opts.no_headers);
+	ab->layout_ready = true;
+	rc = lay_out(ctx, request, kernel, ab->items, &ab->layout);
+	if (rc)
+		return rc;
+	ab->inputs = xcalloc(kernel->package_count, sizeof(*ab->inputs));
+	fill_meta(request, kernel, &ab->layout, ab->inputs, &ab->meta);
+	ab->meta.compression = request->compression;
+	return image_build(ctx, &ab->layout.files, &ab->meta, ab->workdir, &ab->image);
+}
+
+/* Build every architecture into set. The first resolves the version
+ * asked for; the others take the exact version it found, so the index
+ * joins one kernel version. */
+static int build_all(struct repack_ctx *ctx, const struct build_request *request,
+		     struct arch_build *builds, size_t count, const char *workdir,
+		     struct image_set *set)
+{
+	int rc = 0;
+
+	for (size_t i = 0; rc == 0 && i < count; i++) {
+		const char *arch = request->arch_count ? request->arches[i] : request->opts.arch;
+		const char *version = i == 0 ? request->version : builds[0].kernel.kernel.version;
+
+		rc = build_arch(ctx, request, arch, version, workdir, &builds[i]);
+		if (rc && i > 0)
+			repack_wrap(ctx, rc, "cannot build %s %s for %s",
+				    request->backend->name, version, arch);
+		if (rc == 0)
+			image_set_add(set, &builds[i].image, &builds[i].meta,
+				      &builds[i].layout.files);
+	}
+	return rc;
+}
+
+static void fill_result(struct build_result *result, struct arch_build *builds,
+			size_t count, const struct image_set *set)
+{
+	memcpy(result->manifest_digest, image_set_top(set)->digest,
+	       sizeof(result->manifest_digest));
+	for (size_t i = 0; i < set->tag_count; i++)
+		strlist_push(&result->tags, set->tags[i].name);
+	for (size_t i = 0; i < count; i++)
+		strlist_push(&result->arches, builds[i].kernel.kernel.arch);
+	/* The result keeps the first architecture's kernel. */
+	result->kernel = builds[0].kernel;
+	memset(&builds[0].kernel, 0, sizeof(builds[0].kernel));
 }
 
 int repack_build(struct repack_ctx *ctx, const struct build_request *request,
 		 struct build_result *result)
 {
-	struct kernel_build *kernel = &result->kernel;
-	struct fetch_item *items = NULL;
-	struct layout layout;
+	size_t count = request->arch_count ? request->arch_count : 1;
+	struct arch_build *builds = xcalloc(count, sizeof(*builds));
+	struct image_set set;
 	char *workdir = NULL;
-	time_t created;
 	int rc;
 
 	memset(result, 0, sizeof(*result));
-	memset(&layout, 0, sizeof(layout));
-	rc = request->backend->resolve(ctx, &request->opts, request->version, kernel);
-	if (rc)
-		goto out;
-	/* A fixed package order makes kernel-dev.tar reproducible. */
-	qsort(kernel->packages, kernel->package_count, sizeof(*kernel->packages),
-	      compare_packages);
-	repack_log(ctx, REPACK_LOG_INFO, "%s %s: %zu packages", request->backend->name,
-		   kernel->kernel.version, kernel->package_count);
-
-	items = xcalloc(kernel->package_count, sizeof(*items));
-	rc = fetch_packages(ctx, kernel, items);
+	image_set_init(&set);
+	rc = build_check_targets(ctx, request);
 	if (rc == 0)
-		rc = choose_timestamp(ctx, kernel, items, &created);
-	if (rc == 0) {
-		char *prefix = xasprintf(WORK_PREFIX ".%ld", (long)getpid());
-
-		remove_stale_workdirs();
-		rc = make_temp_dir(ctx, prefix, &workdir);
-		free(prefix);
-	}
-	if (rc)
-		goto out;
-	layout_init(&layout, ctx, workdir, created, request->opts.no_headers);
-	rc = lay_out(ctx, request, kernel, items, &layout);
+		rc = make_workdir(ctx, &workdir);
 	if (rc == 0)
-		rc = make_image(ctx, request, result, &layout, workdir);
-out:
-	layout_release(&layout);
+		rc = build_all(ctx, request, builds, count, workdir, &set);
+	if (rc == 0)
+		rc = image_set_finish(ctx, &set, workdir);
+	if (rc == 0)
+		rc = build_publish(ctx, request, &set, result);
+	if (rc == 0)
+		fill_result(result, builds, count, &set);
+
+	image_set_release(&set);
+	for (size_t i = 0; i < count; i++)
+		arch_build_release(&builds[i]);
+	free(builds);
 	if (workdir) {
 		rm_rf(workdir);
 		free(workdir);
 	}
-	for (size_t i = 0; items && i < kernel->package_count; i++)
-		fetch_item_release(&items[i]);
-	free(items);
 	return rc;
 }
 
@@ -212,6 +298,8 @@ void build_result_release(struct build_result *result)
 {
 	kernel_build_release(&result->kernel);
 	free(result->reference);
+	free(result->pushed);
 	strlist_release(&result->tags);
+	strlist_release(&result->arches);
 	memset(result, 0, sizeof(*result));
 }

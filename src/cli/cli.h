@@ -16,6 +16,12 @@ struct cli_options {
 	bool json;
 	int verbosity;        /* 0 quiet, 1 normal, 2 verbose */
 	struct strlist args;  /* positional arguments */
+	/* --arch A[,B...], normalised, in the order given; backend.arch is
+	 * the first. */
+	struct strlist arches;
+	const char *push;     /* --push REGISTRY/REPO */
+	enum image_compression compression; /* --compression, gzip by default */
+	bool insecure_registry;
 };
 
 /* Parse argv into opts; prints usage errors itself and returns
@@ -37,5 +43,6 @@ int cmd_build(int argc, char **argv);
 int cmd_list(int argc, char **argv);
 int cmd_boot(int argc, char **argv);
 int cmd_diff(int argc, char **argv);
+int cmd_inspect(int argc, char **argv);
 
 #endif

@@ -17,10 +17,15 @@ static const char build_usage[] =
 	"options:\n"
 	"  --release R            suite or release (bookworm, bookworm-security)\n"
 	"  --flavour F            kernel flavour (Debian: amd64, cloud, rt)\n"
-	"  --arch A               amd64 or arm64 (x86_64 and aarch64 accepted)\n"
+	"  --arch A[,B]           amd64, arm64 (x86_64 and aarch64 accepted), or\n"
+	"                         amd64,arm64 for one image index of both\n"
 	"  --mirror URL           repository base URL\n"
 	"  --security-mirror URL  Debian security archive base URL\n"
-	"  -o, --output DEST      oci:DIR (default oci:images) or dir:DIR\n"
+	"  -o, --output DEST      oci:DIR (default oci:images, none with --push),\n"
+	"                         oci-archive:FILE, docker-archive:FILE or dir:DIR\n"
+	"  --push REGISTRY/REPO   push the image and its tags to a registry\n"
+	"  --insecure-registry    allow plain HTTP to the --push registry\n"
+	"  --compression C        layer compression: gzip (default) or zstd\n"
 	"  --repo NAME            image name (default linuxkit/kernel-DISTRO)\n"
 	"  --no-headers           leave out kernel-dev.tar\n"
 	"  --keyring FILE         OpenPGP keyring that signs the repository\n"
@@ -31,29 +36,57 @@ static const char build_usage[] =
 	"  -q, --quiet            print only warnings and errors\n"
 	"  -v, --verbose          print debugging messages\n";
 
-static void print_result(const struct build_result *result, bool json)
+static json_t *string_array(const struct strlist *list)
+{
+	json_t *array = json_array();
+
+	for (size_t i = 0; i < list->count; i++)
+		json_array_append_new(array, json_string(list->items[i]));
+	return array;
+}
+
+static void print_json(const struct build_result *result)
 {
 	const struct kernel_entry *k = &result->kernel.kernel;
-
-	if (!json) {
-		printf("%s sha256:%s\n", result->reference, result->manifest_digest);
-		return;
-	}
-	json_t *tags = json_array();
-	for (size_t i = 0; i < result->tags.count; i++)
-		json_array_append_new(tags, json_string(result->tags.items[i]));
-	json_t *root = json_pack("{s:s, s:s, s:o, s:s, s:s, s:s, s:s}",
-				 "reference", result->reference,
-				 "digest", "", "tags", tags,
-				 "version", k->version, "kernel_release", k->kernel_release,
-				 "release", k->release, "arch", k->arch);
+	const struct registry_push_stats *stats = &result->push_stats;
 	char *digest = xasprintf("sha256:%s", result->manifest_digest);
-	json_object_set_new(root, "digest", json_string(digest));
-	char *text = json_dumps(root, JSON_INDENT(2) | JSON_SORT_KEYS);
+	json_t *root = json_pack("{s:s?, s:s, s:o, s:s, s:s, s:s, s:s, s:o}",
+				 "reference", result->reference, "digest", digest,
+				 "tags", string_array(&result->tags),
+				 "version", k->version, "kernel_release", k->kernel_release,
+				 "release", k->release, "arch", k->arch,
+				 "arches", string_array(&result->arches));
+	char *text;
+
+	if (result->pushed)
+		json_object_set_new(root, "pushed",
+				    json_pack("{s:s, s:I, s:I, s:I, s:I, s:I, s:b}",
+					      "reference", result->pushed,
+					      "blobs_uploaded", (json_int_t)stats->blobs_uploaded,
+					      "blobs_mounted", (json_int_t)stats->blobs_mounted,
+					      "blobs_present", (json_int_t)stats->blobs_present,
+					      "bytes_uploaded", (json_int_t)stats->bytes_uploaded,
+					      "tags_updated", (json_int_t)stats->tags_updated,
+					      "changed", stats->blobs_uploaded || stats->blobs_mounted ||
+							 stats->tags_updated));
+	text = json_dumps(root, JSON_INDENT(2) | JSON_SORT_KEYS);
 	puts(text);
 	free(text);
 	free(digest);
 	json_decref(root);
+}
+
+/* One line per destination: "NAME:TAG sha256:DIGEST". */
+static void print_result(const struct build_result *result, bool json)
+{
+	if (json) {
+		print_json(result);
+		return;
+	}
+	if (result->reference)
+		printf("%s sha256:%s\n", result->reference, result->manifest_digest);
+	if (result->pushed)
+		printf("%s sha256:%s\n", result->pushed, result->manifest_digest);
 }
 
 int cmd_build(int argc, char **argv)
@@ -81,13 +114,21 @@ int cmd_build(int argc, char **argv)
 		rc = REPACK_EUSAGE;
 		goto out;
 	}
-	rc = output_parse(&ctx, opts.output ? opts.output : "oci:images", &output);
-	if (rc)
-		goto out;
+	/* With --push and no -o, nothing is written locally. */
+	if (opts.output || !opts.push) {
+		rc = output_parse(&ctx, opts.output ? opts.output : "oci:images", &output);
+		if (rc)
+			goto out;
+		request.output = &output;
+	}
 	request.opts = opts.backend;
 	request.version = opts.args.items[1];
-	request.output = &output;
 	request.repo_name = opts.repo;
+	request.arches = (const char *const *)opts.arches.items;
+	request.arch_count = opts.arches.count;
+	request.compression = opts.compression;
+	request.push = opts.push;
+	request.insecure_registry = opts.insecure_registry;
 	rc = repack_build(&ctx, &request, &result);
 	if (rc == 0)
 		print_result(&result, opts.json);

@@ -14,7 +14,8 @@ static const char diff_usage[] =
 	"Compares the kernels of two images: the kernel_config options added,\n"
 	"removed and changed from the first image to the second, and the modules\n"
 	"(by name, whatever their compression) only one kernel.tar holds.\n"
-	"IMAGE is oci:DIR[:TAG], oci:DIR@sha256:HEX or dir:DIR.\n"
+	"IMAGE is oci:DIR[:TAG], oci:DIR@sha256:HEX, oci-archive:FILE[:TAG],\n"
+	"docker-archive:FILE, docker://HOST/REPO:TAG or dir:DIR.\n"
 	"\n"
 	"Lines start with '+' (only in the second image), '-' (only in the first)\n"
 	"or '~' (changed). The value n stands for '# CONFIG_X is not set'.\n";

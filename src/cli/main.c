@@ -13,6 +13,7 @@ static const char main_usage[] =
 	"       repack list DISTRO [--json]        kernels the repositories offer, newest first\n"
 	"       repack boot IMAGE... [--compare]   boot images under QEMU and report what happened\n"
 	"       repack diff IMAGE IMAGE            kernel_config options and modules that differ\n"
+	"       repack inspect IMAGE [--json]      files, labels, tags and digests of an image\n"
 	"\n"
 	"Run 'repack build --help' for the build options.\n";
 
@@ -26,6 +27,7 @@ static const struct command commands[] = {
 	{ "list", cmd_list },
 	{ "boot", cmd_boot },
 	{ "diff", cmd_diff },
+	{ "inspect", cmd_inspect },
 	{ NULL, NULL },
 };
 

@@ -11,7 +11,8 @@
 enum {
 	OPT_RELEASE = 256, OPT_FLAVOUR, OPT_ARCH, OPT_MIRROR, OPT_SECURITY_MIRROR,
 	OPT_REPO, OPT_NO_HEADERS, OPT_NO_EXTRA_MODULES, OPT_CACHE, OPT_JSON,
-	OPT_KEYRING, OPT_REQUIRE_SIGNATURES, OPT_KOJI,
+	OPT_KEYRING, OPT_REQUIRE_SIGNATURES, OPT_KOJI, OPT_PUSH, OPT_COMPRESSION,
+	OPT_INSECURE_REGISTRY,
 };
 
 static const struct option long_options[] = {
@@ -31,6 +32,9 @@ static const struct option long_options[] = {
 	{ "keyring", required_argument, NULL, OPT_KEYRING },
 	{ "require-signatures", no_argument, NULL, OPT_REQUIRE_SIGNATURES },
 	{ "koji", no_argument, NULL, OPT_KOJI },
+	{ "push", required_argument, NULL, OPT_PUSH },
+	{ "compression", required_argument, NULL, OPT_COMPRESSION },
+	{ "insecure-registry", no_argument, NULL, OPT_INSECURE_REGISTRY },
 	{ "quiet", no_argument, NULL, 'q' },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
@@ -58,6 +62,47 @@ static const char *normalise_arch(const char *arch)
 	return NULL;
 }
 
+/* Parse "amd64,arm64" into opts->arches; the first also goes to
+ * backend.arch. */
+static int parse_arches(const char *text, struct cli_options *opts)
+{
+	char *copy = xstrdup(text), *save = NULL;
+	int rc = 0;
+
+	strlist_release(&opts->arches);
+	for (char *name = strtok_r(copy, ",", &save); name; name = strtok_r(NULL, ",", &save)) {
+		const char *arch = normalise_arch(name);
+
+		if (!arch) {
+			cli_error("unknown architecture '%s' in --arch '%s' (use amd64, "
+				  "arm64 or both as amd64,arm64)", name, text);
+			rc = REPACK_EUSAGE;
+			break;
+		}
+		if (strlist_contains(&opts->arches, arch)) {
+			cli_error("--arch '%s' names %s twice", text, arch);
+			rc = REPACK_EUSAGE;
+			break;
+		}
+		strlist_push(&opts->arches, arch);
+	}
+	if (rc == 0 && opts->arches.count == 0) {
+		cli_error("--arch '%s' names no architecture (use amd64 or arm64)", text);
+		rc = REPACK_EUSAGE;
+	}
+	opts->backend.arch = rc == 0 ? normalise_arch(opts->arches.items[0]) : NULL;
+	free(copy);
+	return rc;
+}
+
+static int parse_compression(const char *text, struct cli_options *opts)
+{
+	if (image_compression_parse(text, &opts->compression))
+		return 0;
+	cli_error("unknown --compression '%s' (use gzip or zstd)", text);
+	return REPACK_EUSAGE;
+}
+
 static int parse_jobs(const char *text, int *jobs)
 {
 	char *end;
@@ -80,13 +125,7 @@ static int apply_option(int c, const char *arg, const char *usage,
 	switch (c) {
 	case OPT_RELEASE: b->release = arg; return 0;
 	case OPT_FLAVOUR: b->flavour = arg; return 0;
-	case OPT_ARCH:
-		b->arch = normalise_arch(arg);
-		if (!b->arch) {
-			cli_error("unknown architecture '%s' (use amd64 or arm64)", arg);
-			return REPACK_EUSAGE;
-		}
-		return 0;
+	case OPT_ARCH: return parse_arches(arg, opts);
 	case OPT_MIRROR: b->mirror = arg; return 0;
 	case OPT_SECURITY_MIRROR: b->security_mirror = arg; return 0;
 	case 'o': opts->output = arg; return 0;
@@ -99,6 +138,9 @@ static int apply_option(int c, const char *arg, const char *usage,
 	case OPT_KEYRING: b->keyring = arg; return 0;
 	case OPT_REQUIRE_SIGNATURES: b->require_signatures = true; return 0;
 	case OPT_KOJI: b->koji = true; return 0;
+	case OPT_PUSH: opts->push = arg; return 0;
+	case OPT_COMPRESSION: return parse_compression(arg, opts);
+	case OPT_INSECURE_REGISTRY: opts->insecure_registry = true; return 0;
 	case 'q': opts->verbosity = 0; return 0;
 	case 'v': opts->verbosity = 2; return 0;
 	case 'h': fputs(usage, stdout); return 1;
@@ -141,6 +183,7 @@ int cli_parse_options(int argc, char **argv, const char *usage,
 void cli_options_release(struct cli_options *opts)
 {
 	strlist_release(&opts->args);
+	strlist_release(&opts->arches);
 }
 
 const struct backend *cli_backend(const char *name)

@@ -54,6 +54,9 @@ static void print_progress(void *user, const char *label, uint64_t done, uint64_
 	if (done != total && seconds_since(&view.last_draw) < 0.1)
 		return;
 	clock_gettime(CLOCK_MONOTONIC, &view.last_draw);
+	/* Show the end of a long label: the file name of a URL. */
+	if (strlen(label) > 40)
+		label += strlen(label) - 40;
 	if (total)
 		fprintf(stderr, "\r\033[K%.40s %6.1f / %.1f MiB %3d%%", label, done / 1048576.0,
 			total / 1048576.0, (int)(done * 100 / total));

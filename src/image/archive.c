@@ -1,7 +1,8 @@
-/* Archive outputs: oci-archive:FILE (an OCI image layout in one tar, what
- * skopeo's oci-archive: transport and docker load on Docker 25 and later
- * read) and docker-archive:FILE (the docker save format: manifest.json
- * with RepoTags, the config as HEX.json and the layer as HEX/layer.tar).
+/* Archive outputs. oci-archive:FILE is an OCI image layout in one tar,
+ * the form skopeo's oci-archive: transport and docker load on Docker 25
+ * and later read. docker-archive:FILE is the docker save format:
+ * manifest.json with RepoTags, the config as HEX.json and the layer as
+ * HEX/layer.tar.
  *
  * Both are ustar archives with every entry owned by 0:0, stamped with the
  * image's creation time and in a fixed order, so the same image gives the

@@ -152,13 +152,14 @@ static json_t *descriptor_json(const struct image_blob *blob)
 			 "size", (json_int_t)blob->size);
 }
 
-static json_t *make_manifest(const struct image *image)
+json_t *image_manifest_json(const struct image_blob *config,
+			    const struct image_blob *layer)
 {
 	return json_pack("{s:i, s:s, s:o, s:[o]}",
 			 "schemaVersion", 2,
 			 "mediaType", MEDIA_TYPE_MANIFEST,
-			 "config", descriptor_json(&image->config),
-			 "layers", descriptor_json(&image->layer));
+			 "config", descriptor_json(config),
+			 "layers", descriptor_json(layer));
 }
 
 /* Serialise json into workdir/name and describe it in blob. */
@@ -223,7 +224,7 @@ int image_build(struct repack_ctx *ctx, const struct layout_files *files,
 	if (rc)
 		goto out;
 
-	manifest = make_manifest(image);
+	manifest = image_manifest_json(&image->config, &image->layer);
 	if (!manifest) {
 		rc = repack_fail(ctx, REPACK_EFAIL, "cannot build the image manifest");
 		goto out;

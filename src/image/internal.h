@@ -56,8 +56,6 @@ int image_write_all(int fd, const void *buf, size_t len);
 /* fsync a directory so renames inside it survive a crash. */
 int image_sync_dir(struct repack_ctx *ctx, const char *dir);
 
-/* True for "sha256:" followed by 64 lowercase hex digits. */
-bool image_digest_valid(const char *digest);
 
 /* Image reference in the normalised form containerd stores
  * (docker.io/library/NAME:TAG for a single-component name); caller frees. */
@@ -68,6 +66,12 @@ char *image_normalised_reference(const char *name, const char *tag);
 int image_build_layer(struct repack_ctx *ctx, const struct layout_files *files,
 		      time_t mtime, enum image_compression compression,
 		      const char *workdir, struct image_blob *blob);
+
+/* The image manifest of one config and one layer. Serialised with
+ * image_json_dump(), the same blobs always give the same manifest bytes,
+ * so a manifest rebuilt from an archive keeps its digest. */
+json_t *image_manifest_json(const struct image_blob *config,
+			    const struct image_blob *layer);
 
 /* The descriptor of image's manifest with its platform (linux/arch). */
 json_t *image_manifest_descriptor(const struct image *image, const char *arch);
@@ -87,5 +91,32 @@ int oci_archive_write(struct repack_ctx *ctx, const char *path,
 /* Write the set's only image in the docker save format at path. */
 int docker_archive_write(struct repack_ctx *ctx, const char *path,
 			 const struct image_set *set);
+
+/* Reading (read.c, read_archive.c, read_remote.c). */
+struct image_source;
+
+/* Split the path and the :TAG or @sha256:HEX that follow prefix in spec
+ * into src->dir, src->tag and *digest (caller frees). */
+int image_parse_layout_spec(struct repack_ctx *ctx, const char *spec,
+			    const char *prefix, struct image_source *src,
+			    char **digest);
+/* Open the image of the layout src->dir by src->tag, digest or as the
+ * only image; arch and any as for image_open() and image_open_any(). */
+int image_open_layout(struct repack_ctx *ctx, struct image_source *src,
+		      const char *digest, const char *arch, bool any);
+/* Download blob sha256:hex into src's layout when src is a registry
+ * image and the blob is not there yet; size < 0 when unknown. */
+int image_source_fetch_blob(struct repack_ctx *ctx,
+			    const struct image_source *src, const char *hex,
+			    json_int_t size);
+int image_open_oci_archive(struct repack_ctx *ctx, const char *spec,
+			   const char *arch, bool any, struct image_source *src);
+int image_open_docker_archive(struct repack_ctx *ctx, const char *spec,
+			      const char *arch, bool any,
+			      struct image_source *src);
+struct image_open_options;
+int image_open_remote(struct repack_ctx *ctx, const char *spec,
+		      const struct image_open_options *opts,
+		      struct image_source *src);
 
 #endif

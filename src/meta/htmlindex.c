@@ -83,7 +83,7 @@ static char *entry_from_href(const char *href)
 	if (*href == '\0' || strchr(href, '?') || strchr(href, '#'))
 		return NULL;
 	/* Apache writes "./a:b" for a name with a colon, so that it does not
-	 * read as a scheme; a colon before the first '/' otherwise is one. */
+	 * read as a scheme. Any other colon before the first '/' is a scheme. */
 	if (str_starts_with(href, "./") && href[2] != '\0')
 		href += 2;
 	else if (colon && colon < href + strcspn(href, "/"))

@@ -1,7 +1,7 @@
 /* Choosing the packages of one mainline build from a directory listing.
  * A package is named <name>_<kver>-<abi>.<timestamp>_<arch>.deb, so the
  * packages of one build share the timestamp, and a directory rebuilt
- * later holds two builds side by side. */
+ * later contains two builds side by side. */
 #include <stdlib.h>
 #include <string.h>
 

@@ -262,8 +262,9 @@ static int read_document(struct primary_reader *r, xmlTextReaderPtr reader)
 				   "%s: corrupt or truncated file: %s (the mirror may be mid-sync; try again later)",
 				   r->label, r->archive_error);
 	if (ret < 0)
-		return repack_fail(r->ctx, REPACK_EFORMAT, "%s: not a valid primary.xml: %s",
-				   r->label, r->xml_error[0] ? r->xml_error : "XML parse error");
+		return repack_fail(r->ctx, REPACK_EFORMAT,
+				   "%s: not a valid primary.xml, the XML parser stopped at %s (the mirror may be mid-sync; try again later)",
+				   r->label, r->xml_error[0] ? r->xml_error : "an unknown error");
 	if (!r->saw_metadata)
 		return repack_fail(r->ctx, REPACK_EFORMAT,
 				   "%s: not a primary.xml (its root element is not <metadata>)",

@@ -171,9 +171,9 @@ out:
 	return rc;
 }
 
-/* Check repomd.xml.asc over the repomd.xml text as the policy says: with
- * a keyring the signature must verify; without one a signature cannot be
- * checked, which --require-signatures turns into an error. */
+/* Check repomd.xml.asc over the repomd.xml text. With a keyring the
+ * signature must verify. Without one it cannot be checked, which
+ * --require-signatures turns into an error, as it does a missing one. */
 static int check_signature(struct repack_ctx *ctx, const struct rpm_repo *repo,
 			   const char *url, const char *text, size_t len)
 {
@@ -260,6 +260,12 @@ int rpm_repo_load(struct repack_ctx *ctx, const struct rpm_repo *repo,
 	item.size = primary.size;
 	item.label = label;
 	rc = fetch_into_cache(ctx, &item, 1);
+	/* The repository exists, so a missing primary file is a mirror in
+	 * the middle of a sync, not a missing repository. */
+	if (rc == REPACK_EMISSING)
+		rc = repack_wrap(ctx, REPACK_EFAIL,
+				 "%s/repodata/repomd.xml lists a primary file the server does not have (the mirror may be mid-sync; try again later)",
+				 repo->base);
 	if (rc == 0)
 		rc = primary_parse_file(ctx, url, item.path, primary.open_sha256, filter,
 					&from, index);

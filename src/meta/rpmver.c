@@ -92,7 +92,7 @@ static bool matches_version_release(const char *version, const char *release,
 	if (!dash)
 		return prefix_at_boundary(version, request, version_len, ".~^+");
 	if (!is_rc(dash + 1)) {
-		/* A release part asks for that upstream version exactly. */
+		/* A request with a release part names that upstream version exactly. */
 		return strlen(version) == version_len &&
 		       strncmp(version, request, version_len) == 0 &&
 		       prefix_at_boundary(release, dash + 1, strlen(dash + 1), ".");

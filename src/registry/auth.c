@@ -1,8 +1,8 @@
-/* Registry authentication. An anonymous request answered 401 carries a
- * WWW-Authenticate challenge: Basic asks for the credentials on every
- * request, Bearer names a token service (realm) that trades the
- * credentials, or nothing for anonymous access, for a token covering the
- * scopes asked for (repository:NAME:pull,push). */
+/* Registry authentication. A 401 response to an anonymous request carries
+ * a WWW-Authenticate challenge. Basic requires the credentials on every
+ * request. Bearer names a token service (realm), which trades the
+ * credentials (or nothing, for anonymous access) for a token that covers
+ * the requested scopes (repository:NAME:pull,push). */
 #include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
@@ -96,6 +96,10 @@ int registry_challenge_parse(struct repack_ctx *ctx, const char *header,
 			p++;
 		name_len = (size_t)(p - name);
 		p = skip_space(p);
+		/* A token and a space with no '=' starts the next challenge
+		 * ("Basic realm=a, Bearer realm=b"): only the first is used. */
+		if (name_len > 0 && *p != '=' && p > name + name_len)
+			break;
 		if (name_len == 0 || *p != '=')
 			return repack_fail(ctx, REPACK_EFORMAT,
 					   "invalid WWW-Authenticate challenge '%s': "
@@ -108,8 +112,6 @@ int registry_challenge_parse(struct repack_ctx *ctx, const char *header,
 					   "malformed value at '%s'", header, p);
 		store_param(ch, name, name_len, value);
 		p = skip_space(p);
-		/* Parameters of a second challenge follow a new scheme
-		 * without '='; only the first challenge is used. */
 		if (*p == ',')
 			p++;
 		else if (*p)
@@ -232,7 +234,7 @@ static int token_rejected(struct registry *reg, const char *realm, long status)
 			   realm, reg->host, status);
 }
 
-/* Parse the token service's answer and keep its token. */
+/* Parse the token service's response and keep its token. */
 static int take_token(struct registry *reg, const struct registry_challenge *ch,
 		      const struct registry_response *resp)
 {

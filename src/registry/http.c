@@ -1,6 +1,7 @@
-/* HTTP for the registry client: one libcurl easy handle per client, so
- * connections are reused; response headers the distribution API uses;
- * bodies from memory or a file range; retries with back-off. */
+/* HTTP for the registry client. Each client has one libcurl easy handle,
+ * so connections are reused. Requests send bodies from memory or a file
+ * range, responses keep the headers the distribution API uses, and
+ * failed requests are retried with back-off. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -85,7 +86,7 @@ static size_t on_header(char *data, size_t size, size_t count, void *user)
 	size_t len = size * count;
 
 	/* A new status line starts the headers of a redirect's target or of
-	 * the answer after "100 Continue"; only the last block counts. */
+	 * the response after "100 Continue", and only the last block counts. */
 	if (len >= 5 && strncmp(data, "HTTP/", 5) == 0) {
 		response_reset_headers(resp);
 		return len;
@@ -110,7 +111,7 @@ static size_t on_body(char *data, size_t size, size_t count, void *user)
 	/* Only a successful body goes to the file; an error body is read
 	 * into memory for the message. */
 	if (ex->req->sink_fd >= 0 && status >= 200 && status < 300) {
-		if (image_write_all(ex->req->sink_fd, data, len) < 0) {
+		if (registry_write_all(ex->req->sink_fd, data, len) < 0) {
 			ex->sink_errno = errno;
 			return 0;
 		}
@@ -151,6 +152,23 @@ static size_t on_read(char *buffer, size_t size, size_t count, void *user)
 		return CURL_READFUNC_ABORT;
 	ex->body_sent += (uint64_t)n;
 	return (size_t)n;
+}
+
+int registry_write_all(int fd, const void *buf, size_t len)
+{
+	const char *data = buf;
+
+	while (len > 0) {
+		ssize_t n = write(fd, data, len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -1;
+		data += n;
+		len -= (size_t)n;
+	}
+	return 0;
 }
 
 static long env_long(const char *name, long fallback)
@@ -194,7 +212,7 @@ static struct curl_slist *request_headers(struct registry *reg,
 		line = xasprintf("Authorization: %s", req->authorization ?
 				 req->authorization : reg->authorization);
 		headers = curl_slist_append(headers, line);
-		/* The header holds a secret: clear the copy before freeing. */
+		/* The header contains a secret: clear the copy before freeing. */
 		memset(line, 0, strlen(line));
 		free(line);
 	}
@@ -369,15 +387,34 @@ static char *error_document_message(const struct registry_response *resp)
 	return text;
 }
 
+/* A 401 after authenticating: the credentials are wrong or missing. */
+static int fail_unauthorized(struct registry *reg, const char *what)
+{
+	if (reg->creds.username)
+		return repack_fail(reg->ctx, REPACK_EFAIL,
+				   "%s: registry %s rejected the credentials of user "
+				   "'%s' from %s (401 Unauthorized); check the password "
+				   "or log in again", what, reg->host,
+				   reg->creds.username, reg->creds.source);
+	return repack_fail(reg->ctx, REPACK_EFAIL,
+			   "%s: registry %s requires authentication for %s "
+			   "(401 Unauthorized); set REPACK_REGISTRY_USER and "
+			   "REPACK_REGISTRY_PASSWORD or log in with docker login",
+			   what, reg->host, reg->repo);
+}
+
 int registry_fail_status(struct registry *reg, const char *what,
 			 const struct registry_request *req,
 			 const struct registry_response *resp)
 {
-	char *detail = error_document_message(resp);
-	int code = resp->status == 404 ? REPACK_ENOTFOUND :
-		   registry_status_retryable(resp->status) ? REPACK_ENET : REPACK_EFAIL;
-	int rc;
+	char *detail;
+	int code, rc;
 
+	if (resp->status == 401)
+		return fail_unauthorized(reg, what);
+	detail = error_document_message(resp);
+	code = resp->status == 404 ? REPACK_ENOTFOUND :
+	       registry_status_retryable(resp->status) ? REPACK_ENET : REPACK_EFAIL;
 	rc = repack_fail(reg->ctx, code, "%s: registry %s answered %ld to %s %s%s%s%s",
 			 what, reg->host, resp->status, req->method, req->url,
 			 detail ? " (" : "", detail ? detail : "", detail ? ")" : "");

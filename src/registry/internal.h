@@ -51,8 +51,8 @@ struct registry_request {
 	struct sha256_stream *sink_sha;
 	bool follow_redirects;
 	/* Authorization value for this request alone (the token service's
-	 * Basic credentials); with it or no_auth set, a 401 answer is
-	 * returned to the caller instead of starting authentication. */
+	 * Basic credentials). With it or no_auth set, a 401 response goes
+	 * back to the caller instead of starting authentication. */
 	const char *authorization;
 	bool no_auth;             /* send no Authorization header */
 };
@@ -78,10 +78,10 @@ void registry_response_release(struct registry_response *resp);
 int registry_http(struct registry *reg, const struct registry_request *req,
 		  struct registry_response *resp);
 
-/* Perform req with authentication: a 401 answer makes the client
- * authenticate as its WWW-Authenticate asks and try once more. With
- * retry set, 5xx and 429 answers and failed transfers are retried.
- * Returns 0 when a response arrived; the caller judges its status. */
+/* Perform req with authentication: after a 401 response the client
+ * authenticates with the scheme of its WWW-Authenticate header and tries
+ * once more. With retry set, 5xx and 429 responses and failed transfers
+ * are retried. Returns 0 when a response arrived, whatever its status. */
 int registry_send(struct registry *reg, const struct registry_request *req,
 		  struct registry_response *resp, bool retry);
 
@@ -108,6 +108,10 @@ char *registry_resolve_location(const struct registry *reg, const char *location
 /* True when url is under the registry's base URL, so it may carry the
  * Authorization header. */
 bool registry_same_origin(const struct registry *reg, const char *url);
+
+/* Write all len bytes to fd, retrying after EINTR and short writes.
+ * Returns -1 with errno set on failure. */
+int registry_write_all(int fd, const void *buf, size_t len);
 
 /* Parse a Range header "0-N" (also "bytes=0-N") into the end N. */
 bool registry_parse_range_end(const char *range, uint64_t *end);

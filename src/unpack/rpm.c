@@ -1,9 +1,9 @@
 /* .rpm reader. librpm reads the lead, the signature header and the main
- * header and checks the header digests; libarchive then streams the cpio
- * payload that follows the main header. The compressor is found from the
- * payload's magic bytes (gzip, bzip2, xz, lzma and zstd work), and the
- * payload digest the header records, when it is a sha256, is checked over
- * the compressed bytes as they stream past. */
+ * header, and checks the header digests. libarchive then streams the cpio
+ * payload that follows the main header, finding the compressor (gzip,
+ * bzip2, xz, lzma or zstd) from the payload's magic bytes. When the header
+ * records a sha256 payload digest, it is checked over the compressed bytes
+ * as they stream past. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -28,7 +28,7 @@
 
 #define READ_BLOCK 65536
 
-/* What the headers say about the payload. */
+/* Facts about the payload, read from the package headers. */
 struct rpm_info {
 	off_t payload_offset;
 	time_t build_time;
@@ -96,13 +96,17 @@ static int check_read_result(struct repack_ctx *ctx, const char *label, rpmRC re
 			     const struct rpmlog_capture *capture)
 {
 	const char *detail = capture->message[0] ? capture->message : "no detail from librpm";
+	size_t n = strlen(label);
+
+	/* librpm starts its messages with the label it was given. */
+	if (strncmp(detail, label, n) == 0 && strncmp(detail + n, ": ", 2) == 0)
+		detail += n + 2;
 
 	switch (result) {
 	case RPMRC_OK:
 	case RPMRC_NOTTRUSTED:
 	case RPMRC_NOKEY:
-		/* Signatures are not checked here (no rpm keyring); the digests
-		 * that were checked passed. */
+		/* Signatures are not checked here, and the digests passed. */
 		return 0;
 	case RPMRC_NOTFOUND:
 		return repack_fail(ctx, REPACK_EUNPACK, "%s: not an RPM package: %s", label, detail);
@@ -132,7 +136,10 @@ static int read_headers(struct repack_ctx *ctx, const char *path, const char *la
 		goto out;
 	}
 	ts = rpmtsCreate();
-	/* Check the header digests; signatures would need rpm's keyring. */
+	/* NOTE: only the digests are checked, not the OpenPGP signatures,
+	 * which would need the distribution's rpm keys in an rpm keyring. A
+	 * repository package is trusted through the sha256 its metadata
+	 * lists; a Koji package has only these digests. */
 	rpmtsSetVSFlags(ts, RPMVSF_MASK_NOSIGNATURES);
 	previous = rpmlogSetCallback(capture_rpmlog, &capture);
 	result = rpmReadPackageFile(ts, fd, label, &h);

@@ -1,9 +1,9 @@
 #!/bin/bash
-# repack fedora against fixture repositories on 127.0.0.1: zstd and xz
-# payloads, gzip and zstd primary.xml, kernel-modules-core present in one
-# release and absent in another, the archive tree, Koji, signed repomd.xml,
-# damaged and hostile packages, and the real Debian kernel re-packed into
-# Fedora-layout RPMs.
+# repack fedora against fixture repositories on 127.0.0.1. They cover zstd
+# and xz payloads, gzip and zstd primary.xml, and kernel-modules-core present
+# in one release and absent in another. Then the archive tree, Koji, signed
+# repomd.xml, damaged and hostile packages, and last the real Debian kernel
+# re-packed into Fedora-layout RPMs.
 . "$(dirname "$0")/../lib/common.sh"
 . "$TESTS_DIR/lib/debian-fixture.sh"
 . "$TESTS_DIR/lib/rpm-fixture.sh"
@@ -58,6 +58,8 @@ mkdir -p "$data" && cp "$TOP_DIR"/data/* "$data"/
 sed -i -e "s|^mirror .*|mirror $url/main/fedora|" \
 	-e "s|^archive-mirror .*|archive-mirror $url/archive/fedora|" \
 	-e "s|^koji .*|koji $url/koji|" "$data/fedora.conf"
+# Release 38 counts as maintained there, beside the real table's newest.
+sed -i -e 's|^38 .*|38  6.2  main|' "$data/fedora.releases"
 
 mirror=(--mirror "$url/main/fedora")
 fedora() { "$REPACK" fedora "$@"; }
@@ -101,7 +103,8 @@ python3 - "$WORK/inspect.json" <<'EOF' && pass image-labels || fail image-labels
 import json, sys
 d = json.load(open(sys.argv[1]))
 labels = d["Labels"]
-assert d["Architecture"] == "amd64" and d["Os"] == "linux", d
+assert d["Architecture"] == "amd64", d
+assert d["Os"] == "linux", d
 assert labels["org.opencontainers.image.version"] == "5.3.7-301.fc31", labels
 assert labels["org.linuxkit.repack.kernel-release"] == "5.3.7-301.fc31.x86_64", labels
 assert labels["org.linuxkit.repack.distro"] == "fedora", labels
@@ -217,6 +220,17 @@ expect_status archive-then-main 0 env REPACK_DATA_DIR="$data" "$REPACK" fedora 5
 grep -q 'GET /archive/fedora/releases/31/.* 404' "$access_log" && pass archive-tried-first ||
 	fail archive-tried-first "no request to the archive for release 31"
 
+# --- without --release: the maintained releases the mirror has -------------------
+expect_status latest-maintained 0 env REPACK_DATA_DIR="$data" "$REPACK" fedora latest -o "dir:$WORK/latest"
+grep -q ':6.3.0-0.rc4.36.fc38 ' "$WORK/last.out" && pass latest-skips-missing-releases ||
+	fail latest-skips-missing-releases "$(cat "$WORK/last.out")"
+expect_stderr latest-warns-missing 'release 4[23] for x86_64 is not on'
+expect_status list-maintained 0 env REPACK_DATA_DIR="$data" "$REPACK" list fedora --json
+python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert [k["version"] for k in d]==["6.3.0-0.rc4.36.fc38","6.2.9-300.fc38"], d' \
+	"$WORK/last.out" && pass list-maintained-releases || fail list-maintained-releases "$(cat "$WORK/last.out")"
+expect_status latest-none-maintained 1 fedora latest "${mirror[@]}" -o "dir:$WORK/none"
+expect_stderr latest-none-message 'none of releases 42 to 43 is on'
+
 # --- Koji ------------------------------------------------------------------------
 expect_status koji-needs-option 3 env REPACK_DATA_DIR="$data" "$REPACK" fedora 5.3.6-300.fc31 -o "oci:$images"
 expect_status koji-build 0 env REPACK_DATA_DIR="$data" "$REPACK" fedora 5.3.6-300.fc31 --koji -o "oci:$images"
@@ -292,6 +306,11 @@ bad_repo open-checksum "$core" &&
 	fail bad-open-checksum-fixture "could not build the repository"
 expect_bad open-checksum 'does not match the open-checksum'
 
+bad_repo missing-primary "$core" &&
+	rm "$root"/bad-missing-primary/fedora/releases/31/Everything/x86_64/os/repodata/*-primary.xml.gz ||
+	fail bad-missing-primary-fixture "could not build the repository"
+expect_bad missing-primary 'repomd\.xml lists a primary file the server does not have'
+
 make_kernel_rpms --payload xz --no-devel --no-extra --extra-file zz/escape "$WORK/bad/escape-src" 5.3.7 301.fc31 >/dev/null &&
 	make_hostile_rpm "$WORK/bad/kernel-core-5.3.7-301.fc31.x86_64.rpm.hostile" \
 		"$WORK/bad/escape-src/kernel-core-5.3.7-301.fc31.x86_64.rpm" &&
@@ -312,17 +331,23 @@ if ! command -v apt-get >/dev/null || ! real_debian_kernel "$TEST_CACHE" >"$WORK
 fi
 read -r real_abi real_version <"$WORK/real.out"
 real_kver=$real_abi-$REAL_DEBIAN_FLAVOUR
-real_dir=$TEST_CACHE/debian-bookworm/$real_version
+real_deb=linux-image-${real_kver}_${real_version}_amd64.deb
 upstream=${real_version%%-*}
 rel=${real_version#*-}.fc41
 stage=$WORK/real
 rm -rf "$stage" && mkdir -p "$stage/deb"
-dpkg-deb -x "$real_dir/linux-image-${real_kver}_${real_version}_amd64.deb" "$stage/deb"
+# Work on a checked copy: other test runs may refresh the shared cache.
+cp "$TEST_CACHE/debian-bookworm/$real_version/$real_deb" "$stage/" &&
+	grep " $real_deb\$" "$TEST_CACHE/debian-bookworm/$real_version/SHA256SUMS" |
+	(cd "$stage" && sha256sum --quiet -c -) &&
+	dpkg-deb -x "$stage/$real_deb" "$stage/deb" ||
+	{ fail real-kernel-rpms-built "cannot copy and unpack $real_deb"; exit 0; }
 # kernel-core: the kernel, its config and the net/ modules in
 # lib/modules/<kver>/; kernel-modules: everything else.
 core_dir=$stage/core/lib/modules/$real_kver
 mods_dir=$stage/modules/lib/modules/$real_kver
 mkdir -p "$core_dir/kernel" "$mods_dir"
+cp "$stage/deb/boot/vmlinuz-$real_kver" "$stage/vmlinuz.debian"
 cp "$stage/deb/boot/vmlinuz-$real_kver" "$core_dir/vmlinuz"
 cp "$stage/deb/boot/config-$real_kver" "$core_dir/config"
 mv "$stage/deb/lib/modules/$real_kver/kernel/net" "$core_dir/kernel/"
@@ -338,13 +363,17 @@ else
 fi
 rm -rf "$stage/deb" "$stage/core" "$stage/modules"
 expect_status real-kernel-build 0 fedora "$upstream-$rel" --mirror "$url/real/fedora" -o "oci:$WORK/real-images"
+# The packages carry no kernel-uname-r provide (rpm rejects the Debian
+# name), so the kernel release comes from the modules directory.
+skopeo inspect "oci:$WORK/real-images:$upstream-$rel" 2>/dev/null |
+	grep -q "\"org.linuxkit.repack.kernel-release\": \"$real_kver\"" &&
+	pass real-kernel-release-label || fail real-kernel-release-label "label is not $real_kver"
 if unpack_image "$WORK/real-images" "$upstream-$rel" "$WORK/breal"; then
 	pass real-kernel-unpacks
 else
 	fail real-kernel-unpacks "$(cat "$WORK/umoci.err")"
 fi
-dpkg-deb --fsys-tarfile "$real_dir/linux-image-${real_kver}_${real_version}_amd64.deb" |
-	tar -xO "./boot/vmlinuz-$real_kver" | cmp -s - "$WORK/breal/rootfs/kernel" &&
+cmp -s "$stage/vmlinuz.debian" "$WORK/breal/rootfs/kernel" &&
 	pass real-kernel-binary-intact || fail real-kernel-binary-intact "kernel differs from the Debian vmlinuz"
 if /usr/sbin/modprobe --dry-run --show-depends --dirname "$WORK/breal/mods" -S "$real_kver" virtio_net \
 	>"$WORK/real-modprobe.out" 2>&1 &&

@@ -419,10 +419,10 @@ print(header_end(sig_end))
 PY
 }
 
-# make_hostile_rpm OUT RPM: copy RPM (built with an xz payload and holding
-# a file whose path contains "/zz/") to OUT with the payload rewritten so
-# that entry's name has ".." in place of "zz": the header is untouched
-# and still valid, the payload escapes the package root.
+# make_hostile_rpm OUT RPM: copy RPM to OUT with the payload rewritten so
+# that the entry whose path contains "/zz/" has ".." in place of "zz". RPM
+# must have an xz payload and such a file. The header stays untouched and
+# valid, while the payload now escapes the package root.
 make_hostile_rpm() {
 	local out=$1 rpm=$2 offset
 	offset=$(rpm_payload_offset "$rpm") || { _rpm_error "cannot find the payload of $rpm"; return 1; }

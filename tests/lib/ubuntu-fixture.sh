@@ -6,13 +6,14 @@
 # returns non-zero and prints "ubuntu-fixture: ..." on stderr when a tool
 # fails.
 #
-# The packages copy the names, control fields and file layout of Ubuntu's:
-# linux-image-5.15.0-91-generic (signed, /boot/vmlinuz only),
-# linux-image-unsigned-*, linux-modules-* (/boot/config, /boot/System.map
-# and the common modules), linux-modules-extra-*, linux-headers-* and the
-# architecture-independent headers of the source (linux-headers-5.15.0-91,
-# linux-hwe-5.15-headers-5.15.0-91), and before 4.15 linux-image-* with the
-# common modules plus linux-image-extra-*.
+# The packages copy the names, control fields and file layout of Ubuntu's.
+# Since 4.15 these are linux-image-5.15.0-91-generic (signed, /boot/vmlinuz
+# only), linux-image-unsigned-*, linux-modules-* (/boot/config,
+# /boot/System.map and the common modules), linux-modules-extra-*,
+# linux-headers-* and the architecture-independent headers of the source
+# (linux-headers-5.15.0-91, linux-hwe-5.15-headers-5.15.0-91). Before 4.15
+# linux-image-* contains the common modules and linux-image-extra-* the
+# rest.
 
 UBUNTU_FIXTURE_MAINTAINER="Ubuntu Kernel Team <kernel-team@lists.ubuntu.com>"
 

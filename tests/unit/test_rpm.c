@@ -573,7 +573,7 @@ struct bad_primary {
 static void primary_rejects_bad(void **state)
 {
 	static const struct bad_primary cases[] = {
-		{ "this is not XML at all\n", "gzip", "not a valid primary.xml: line 1", REPACK_EFORMAT },
+		{ "this is not XML at all\n", "gzip", "not a valid primary.xml, the XML parser stopped at line 1", REPACK_EFORMAT },
 		{ "", NULL, "not a valid primary.xml", REPACK_EFORMAT },
 		{ "<metadata><package><name>kernel-core</name>", "xz", "not a valid primary.xml",
 		  REPACK_EFORMAT },
@@ -598,7 +598,6 @@ static void primary_rejects_bad(void **state)
 		print_message("case %zu: %s\n", i, cases[i].message);
 		assert_int_equal(primary_parse_file(&ctx, "primary.xml", path, NULL, &x86_filter,
 						    &origin, &index), cases[i].code);
-		print_message("error: %s\n", ctx.error);
 		assert_non_null(strstr(ctx.error, cases[i].message));
 		rpm_index_release(&index);
 		unlink(path);

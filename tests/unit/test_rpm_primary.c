@@ -128,11 +128,13 @@ static void primary_60000_packages(void **state)
 	assert_int_equal(index.count, 2 * PACKAGES / KERNEL_EVERY);
 	assert_string_equal(index.items[0].name, "kernel-core");
 	assert_string_equal(index.items[1].name, "kernel-modules");
+	/* Package 59000 is version 6.(59000 / 1000).(59000 % 7), release
+	 * (200 + 59000 % 3).fc42. */
 	assert_string_equal(index.items[index.count - 2].version, "6.59.4");
 	assert_string_equal(index.items[index.count - 2].uname_r, "6.59.4-202.fc42.x86_64");
 #if defined(__SANITIZE_ADDRESS__)
-	/* AddressSanitizer keeps freed memory in quarantine, so the resident
-	 * size says nothing about the parser there. */
+	/* AddressSanitizer keeps freed memory in quarantine, so there the
+	 * resident size does not measure the parser. */
 	print_message("not checking the memory bound under AddressSanitizer\n");
 #else
 	assert_true(peak < MAX_RSS_KIB);

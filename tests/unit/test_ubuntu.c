@@ -256,7 +256,7 @@ static const struct package_ref *find_ref(const struct kernel_build *build, cons
 	return NULL;
 }
 
-/* Check that build holds exactly the names, each with its role. */
+/* Check that build contains exactly the names, each with its role. */
 static void assert_set(const struct kernel_build *build, const char *const *names,
 		       const enum layout_role *roles, size_t count)
 {
