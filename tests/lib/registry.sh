@@ -42,7 +42,7 @@ _start_token_service() {
 		repack-test-issuer "$REGISTRY_SERVICE" "$REGISTRY_USER" "$REGISTRY_PASSWORD" \
 		"$dir/token.log" >"$dir/token.out" 2>&1 &
 	pid=$!
-	at_exit "kill $pid 2>/dev/null; wait $pid 2>/dev/null"
+	echo "$pid" >>"$SERVER_PIDS"
 	wait_port "$port" || { echo "the token service did not start: $(cat "$dir/token.out")" >&2; return 1; }
 	cat <<YAML
 auth:
@@ -74,7 +74,7 @@ start_registry() {
 	_registry_config "$dir" "$port" "$auth"
 	docker-registry serve "$dir/config.yml" >"$dir/registry.log" 2>&1 &
 	pid=$!
-	at_exit "kill $pid 2>/dev/null; wait $pid 2>/dev/null"
+	echo "$pid" >>"$SERVER_PIDS"
 	wait_port "$port" || { echo "docker-registry did not start: $(tail -5 "$dir/registry.log")" >&2; return 1; }
 	echo "127.0.0.1:$port"
 }
@@ -90,7 +90,7 @@ start_fault_proxy() {
 	python3 "$TESTS_DIR/lib/registry-proxy.py" "$port" "$target_port" \
 		"$WORK/proxy-$name.rules" "$WORK/proxy-$name.log" >"$WORK/proxy-$name.out" 2>&1 &
 	pid=$!
-	at_exit "kill $pid 2>/dev/null; wait $pid 2>/dev/null"
+	echo "$pid" >>"$SERVER_PIDS"
 	wait_port "$port" || { echo "the proxy did not start: $(cat "$WORK/proxy-$name.out")" >&2; return 1; }
 	echo "127.0.0.1:$port"
 }
