@@ -153,8 +153,8 @@ int debian_not_found(struct repack_ctx *ctx, const struct strlist *suites,
 	for (size_t i = from; i < to; i++)
 		strbuf_addf(&nearest, "%s%s", i > from ? ", " : "", list->items[i].version);
 	rc = repack_fail(ctx, REPACK_ENOTFOUND,
-			 "debian: no %s kernel %s in %s; nearest: %s (try 'repack list debian')",
-			 kernel_flavour, wanted, searched.buf, nearest.buf);
+			 "debian: no %s kernel %s in %s; nearest: %s (try 'repack list debian --release %s', or another --release)",
+			 kernel_flavour, wanted, searched.buf, nearest.buf, suites->items[0]);
 out:
 	strbuf_release(&nearest);
 	strbuf_release(&searched);

@@ -62,27 +62,46 @@ static int fetch_packages(struct repack_ctx *ctx, struct kernel_build *kernel,
 	return fetch_into_cache(ctx, items, kernel->package_count);
 }
 
+/* The latest time an image config can state: 9999-12-31T23:59:59Z. */
+#define MAX_EPOCH 253402300799LL
+
+int repack_source_date_epoch(struct repack_ctx *ctx, bool *set, time_t *epoch)
+{
+	const char *text = getenv("SOURCE_DATE_EPOCH");
+	long long value = 0;
+
+	*set = text && *text;
+	if (!*set)
+		return 0;
+	for (const char *p = text; *p; p++) {
+		if (*p < '0' || *p > '9' || value > MAX_EPOCH)
+			return repack_fail(ctx, REPACK_EUSAGE,
+					   "SOURCE_DATE_EPOCH='%s' is not a number of seconds from 0 to %lld",
+					   text, MAX_EPOCH);
+		value = value * 10 + (*p - '0');
+	}
+	if (value > MAX_EPOCH)
+		return repack_fail(ctx, REPACK_EUSAGE,
+				   "SOURCE_DATE_EPOCH='%s' is not a number of seconds from 0 to %lld",
+				   text, MAX_EPOCH);
+	*epoch = (time_t)value;
+	return 0;
+}
+
 /* SOURCE_DATE_EPOCH when set, else the newest package build time. */
 static int choose_timestamp(struct repack_ctx *ctx, const struct kernel_build *kernel,
 			    const struct fetch_item *items, time_t *created)
 {
-	const char *epoch = getenv("SOURCE_DATE_EPOCH");
+	bool set;
+	int rc = repack_source_date_epoch(ctx, &set, created);
 
+	if (rc || set)
+		return rc;
 	*created = 0;
-	if (epoch && *epoch) {
-		char *end;
-		long long value = strtoll(epoch, &end, 10);
-
-		if (*end || value < 0)
-			return repack_fail(ctx, REPACK_EUSAGE,
-					   "SOURCE_DATE_EPOCH='%s' is not a number of seconds", epoch);
-		*created = (time_t)value;
-		return 0;
-	}
 	for (size_t i = 0; i < kernel->package_count; i++) {
 		time_t t;
-		int rc = unpack_build_time(ctx, items[i].path, kernel->packages[i].filename, &t);
 
+		rc = unpack_build_time(ctx, items[i].path, kernel->packages[i].filename, &t);
 		if (rc)
 			return rc;
 		if (t > *created)
@@ -186,8 +205,9 @@ static int resolve_arch(struct repack_ctx *ctx, const struct build_request *requ
 	/* A fixed package order makes kernel-dev.tar reproducible. */
 	qsort(kernel->packages, kernel->package_count, sizeof(*kernel->packages),
 	      compare_packages);
-	repack_log(ctx, REPACK_LOG_INFO, "%s %s (%s): %zu packages", request->backend->name,
-		   kernel->kernel.version, kernel->kernel.arch, kernel->package_count);
+	repack_log(ctx, REPACK_LOG_INFO, "%s %s (%s): %zu package%s", request->backend->name,
+		   kernel->kernel.version, kernel->kernel.arch, kernel->package_count,
+		   kernel->package_count == 1 ? "" : "s");
 	ab->items = xcalloc(kernel->package_count, sizeof(*ab->items));
 	ab->item_count = kernel->package_count;
 	return fetch_packages(ctx, kernel, ab->items);

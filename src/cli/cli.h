@@ -32,6 +32,9 @@ void cli_options_release(struct cli_options *opts);
 
 /* Set up ctx from opts: cache directory, jobs, log and progress output. */
 void cli_setup_context(struct repack_ctx *ctx, const struct cli_options *opts);
+/* Create the cache directory, with a message naming the ways to choose
+ * another when that fails. */
+int cli_prepare_cache(struct repack_ctx *ctx);
 /* Print "repack: error: <ctx->error>" and return the exit status. */
 int cli_report(struct repack_ctx *ctx, int code);
 void cli_error(const char *fmt, ...) REPACK_PRINTF(1, 2);

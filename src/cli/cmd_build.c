@@ -114,6 +114,19 @@ int cmd_build(int argc, char **argv)
 		rc = REPACK_EUSAGE;
 		goto out;
 	}
+	if (!*opts.args.items[1]) {
+		rc = repack_fail(&ctx, REPACK_EUSAGE,
+				 "the version is empty: give 'latest', an upstream version or a package version");
+		goto out;
+	}
+	/* Bad settings fail here, before anything is downloaded. */
+	bool epoch_set;
+	time_t epoch;
+	rc = repack_source_date_epoch(&ctx, &epoch_set, &epoch);
+	if (rc == 0)
+		rc = cli_prepare_cache(&ctx);
+	if (rc)
+		goto out;
 	/* With --push and no -o, nothing is written locally. */
 	if (opts.output || !opts.push) {
 		rc = output_parse(&ctx, opts.output ? opts.output : "oci:images", &output);

@@ -64,7 +64,9 @@ int cmd_list(int argc, char **argv)
 		return 2;
 	}
 	cli_setup_context(&ctx, &opts);
-	rc = backend->list(&ctx, &opts.backend, &list);
+	rc = cli_prepare_cache(&ctx);
+	if (rc == 0)
+		rc = backend->list(&ctx, &opts.backend, &list);
 	if (rc == 0 && opts.json)
 		print_json(&list);
 	else if (rc == 0)

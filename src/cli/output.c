@@ -87,3 +87,13 @@ int cli_report(struct repack_ctx *ctx, int code)
 	fprintf(stderr, "repack: error: %s\n", ctx->error[0] ? ctx->error : repack_strerror(code));
 	return repack_exit_status(code);
 }
+
+int cli_prepare_cache(struct repack_ctx *ctx)
+{
+	int rc = mkdir_p(ctx, ctx->cache_dir);
+
+	if (rc)
+		return repack_wrap(ctx, rc,
+				   "cannot use the cache directory (choose another with --cache DIR or XDG_CACHE_HOME)");
+	return 0;
+}

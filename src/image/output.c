@@ -89,6 +89,33 @@ static int check_archive_path(struct repack_ctx *ctx, const char *path)
 	return rc;
 }
 
+/* An oci: or dir: output is a directory, created when missing: the path
+ * must be a directory or not exist yet, and the nearest existing parent
+ * must be a writable directory. */
+static int check_directory_path(struct repack_ctx *ctx, const char *path)
+{
+	char *copy = xstrdup(path);
+	struct stat st;
+	int rc = 0;
+
+	while (stat(copy, &st) < 0 && strcmp(copy, "/") != 0 && strcmp(copy, ".") != 0) {
+		char *parent = xstrdup(dirname(copy));
+
+		free(copy);
+		copy = parent;
+	}
+	if (!S_ISDIR(st.st_mode))
+		rc = repack_fail(ctx, REPACK_EFAIL,
+				 "cannot write the output directory '%s': '%s' is not a directory",
+				 path, copy);
+	else if (access(copy, W_OK) < 0)
+		rc = repack_fail(ctx, REPACK_EFAIL,
+				 "cannot write the output directory '%s': '%s' is not writable: %s",
+				 path, copy, strerror(errno));
+	free(copy);
+	return rc;
+}
+
 int output_check(struct repack_ctx *ctx, const struct output *out,
 		 size_t arch_count, enum image_compression compression)
 {
@@ -112,7 +139,7 @@ int output_check(struct repack_ctx *ctx, const struct output *out,
 				   "use oci-archive:FILE");
 	if (out->kind == OUTPUT_OCI_ARCHIVE || out->kind == OUTPUT_DOCKER_ARCHIVE)
 		return check_archive_path(ctx, out->path);
-	return 0;
+	return check_directory_path(ctx, out->path);
 }
 
 void output_release(struct output *out)
