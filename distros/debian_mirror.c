@@ -134,7 +134,6 @@ int debian_not_found(struct repack_ctx *ctx, const struct strlist *suites,
 {
 	struct strbuf nearest = STRBUF_INIT;
 	struct strbuf searched = STRBUF_INIT;
-	size_t at = 0, from, to;
 	int rc;
 
 	for (size_t i = 0; i < suites->count; i++)
@@ -145,13 +144,7 @@ int debian_not_found(struct repack_ctx *ctx, const struct strlist *suites,
 				 kernel_flavour, searched.buf);
 		goto out;
 	}
-	/* The list is newest first: find where wanted would sit. */
-	while (at < list->count && debver_compare(list->items[at].version, wanted) > 0)
-		at++;
-	from = at >= 2 ? at - 2 : 0;
-	to = at + 2 < list->count ? at + 2 : list->count;
-	for (size_t i = from; i < to; i++)
-		strbuf_addf(&nearest, "%s%s", i > from ? ", " : "", list->items[i].version);
+	kernel_list_nearest(list, wanted, debver_compare, &nearest);
 	rc = repack_fail(ctx, REPACK_ENOTFOUND,
 			 "debian: no %s kernel %s in %s; nearest: %s (try 'repack list debian --release %s', or another --release)",
 			 kernel_flavour, wanted, searched.buf, nearest.buf, suites->items[0]);

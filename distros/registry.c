@@ -86,3 +86,17 @@ bool version_matches_prefix(const char *version, const char *prefix)
 	/* "6.1" matches "6.1.140-1" but not "6.10.2-1". */
 	return version[n] == '\0' || strchr(".-+~", version[n]) != NULL;
 }
+
+void kernel_list_nearest(const struct kernel_list *list, const char *wanted,
+			 int (*compare)(const char *, const char *), struct strbuf *out)
+{
+	size_t at = 0, from, to;
+
+	/* The list is newest first: find where wanted would sit. */
+	while (at < list->count && compare(list->items[at].version, wanted) > 0)
+		at++;
+	from = at >= 2 ? at - 2 : 0;
+	to = at + 2 < list->count ? at + 2 : list->count;
+	for (size_t i = from; i < to; i++)
+		strbuf_addf(out, "%s%s", i > from ? ", " : "", list->items[i].version);
+}

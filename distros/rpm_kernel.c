@@ -258,20 +258,13 @@ int rpm_kernel_not_found(struct repack_ctx *ctx, const char *distro, const char 
 			 const char *request, const struct kernel_list *list)
 {
 	struct strbuf nearest = STRBUF_INIT;
-	size_t at = 0, from, to;
 	int rc;
 
 	if (list->count == 0)
 		return repack_fail(ctx, REPACK_ENOTFOUND,
 				   "%s: no kernel %s in %s, which carry no kernels at all (check --release, --arch and --flavour)",
 				   distro, request, searched);
-	/* The list is newest first: find where request would sit. */
-	while (at < list->count && rpmver_compare(list->items[at].version, request) > 0)
-		at++;
-	from = at >= 2 ? at - 2 : 0;
-	to = at + 2 < list->count ? at + 2 : list->count;
-	for (size_t i = from; i < to; i++)
-		strbuf_addf(&nearest, "%s%s", i > from ? ", " : "", list->items[i].version);
+	kernel_list_nearest(list, request, rpmver_compare, &nearest);
 	rc = repack_fail(ctx, REPACK_ENOTFOUND,
 			 "%s: no kernel %s in %s; nearest: %s (try 'repack list %s')",
 			 distro, request, searched, nearest.buf, distro);

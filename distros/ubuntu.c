@@ -217,7 +217,6 @@ static int not_found(struct repack_ctx *ctx, const struct ubuntu_config *cfg,
 {
 	struct strbuf nearest = STRBUF_INIT;
 	struct strbuf searched = STRBUF_INIT;
-	size_t at = 0, from, to;
 	int rc;
 
 	for (size_t i = 0; i < cfg->suites.count; i++)
@@ -228,13 +227,7 @@ static int not_found(struct repack_ctx *ctx, const struct ubuntu_config *cfg,
 				 cfg->flavour, searched.buf, cfg->arch);
 		goto out;
 	}
-	/* The list is newest first: find where the request would sit. */
-	while (at < list->count && debver_compare(list->items[at].version, request) > 0)
-		at++;
-	from = at >= 2 ? at - 2 : 0;
-	to = at + 2 < list->count ? at + 2 : list->count;
-	for (size_t i = from; i < to; i++)
-		strbuf_addf(&nearest, "%s%s", i > from ? ", " : "", list->items[i].version);
+	kernel_list_nearest(list, request, debver_compare, &nearest);
 	rc = repack_fail(ctx, REPACK_ENOTFOUND,
 			 "ubuntu: no %s kernel %s in %s; nearest: %s (try 'repack list ubuntu --release %s')",
 			 cfg->flavour, request, searched.buf, nearest.buf, cfg->codename);

@@ -74,6 +74,10 @@ extern const struct backend *const backends[];
 void kernel_entry_release(struct kernel_entry *entry);
 void kernel_list_push(struct kernel_list *list, struct kernel_entry *entry);
 void kernel_list_release(struct kernel_list *list);
+/* Append to out, comma-separated, the up to four versions of the
+ * newest-first list nearest to wanted in the order compare defines. */
+void kernel_list_nearest(const struct kernel_list *list, const char *wanted,
+			 int (*compare)(const char *, const char *), struct strbuf *out);
 struct package_ref *kernel_build_add(struct kernel_build *build);
 void kernel_build_release(struct kernel_build *build);
 
