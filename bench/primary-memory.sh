@@ -15,7 +15,11 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 work=$(mktemp -d "${TMPDIR:-/tmp}/repack-bench.XXXXXX")
 server=""
 cleanup() {
-	[ -n "$server" ] && kill "$server" 2>/dev/null && wait "$server" 2>/dev/null
+	# The server ends by SIGTERM; its status must not become the script's.
+	if [ -n "$server" ]; then
+		kill "$server" 2>/dev/null || true
+		wait "$server" 2>/dev/null || true
+	fi
 	rm -rf "$work"
 }
 trap cleanup EXIT
