@@ -49,8 +49,9 @@ int build_publish(struct repack_ctx *ctx, const struct build_request *request,
  * take what request builds. */
 int build_check_targets(struct repack_ctx *ctx, const struct build_request *request);
 
-/* Read SOURCE_DATE_EPOCH: *set tells whether it is set; a value that is
- * not a whole number of seconds up to the year 9999 is REPACK_EUSAGE. */
+/* Read SOURCE_DATE_EPOCH into *epoch and set *set when it is set. A value
+ * that is not a whole number of seconds up to the year 9999 is
+ * REPACK_EUSAGE. */
 int repack_source_date_epoch(struct repack_ctx *ctx, bool *set, time_t *epoch);
 
 #endif

@@ -6,7 +6,7 @@
 
 #include "repack.h"
 
-/* What a package contributes to the image. */
+/* The part of the image a package contributes. */
 enum layout_role {
 	ROLE_IMAGE,   /* kernel binary, possibly modules and config */
 	ROLE_MODULES, /* modules, possibly config and System.map */

@@ -27,7 +27,7 @@ enum repack_err {
 	REPACK_EUSAGE = -2,    /* bad command line or option value */
 	REPACK_ENOTFOUND = -3, /* the requested kernel does not exist */
 	REPACK_ENET = -4,      /* a download failed */
-	REPACK_EMISSING = -5,  /* the server answered 404 or 410 */
+	REPACK_EMISSING = -5,  /* the server returned 404 or 410 */
 	REPACK_EVERIFY = -6,   /* a checksum or signature did not match */
 	REPACK_EUNPACK = -7,   /* a package is corrupt or unsafe */
 	REPACK_EFORMAT = -8,   /* metadata could not be parsed */

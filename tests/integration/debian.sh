@@ -44,7 +44,8 @@ python3 - "$WORK/inspect.json" <<'EOF' && pass image-labels || fail image-labels
 import json, sys
 d = json.load(open(sys.argv[1]))
 labels = d["Labels"]
-assert d["Architecture"] == "amd64" and d["Os"] == "linux", d
+assert d["Architecture"] == "amd64", d
+assert d["Os"] == "linux", d
 assert labels["org.opencontainers.image.version"] == "6.1.192-3-cloud", labels
 assert labels["org.linuxkit.repack.kernel-release"] == "6.1.0-57-cloud-amd64", labels
 assert labels["org.linuxkit.repack.distro"] == "debian", labels
@@ -55,7 +56,7 @@ EOF
 skopeo inspect "oci:$WORK/images:6.1.192-3-cloud-amd64" >/dev/null 2>&1 &&
 	pass arch-tag-written || fail arch-tag-written "no 6.1.192-3-cloud-amd64 tag"
 
-# The layer holds the contract's files; System.map is Debian's stub and
+# The layer contains the contract's files; System.map is Debian's stub and
 # stays out.
 rm -rf "$WORK/bundle"
 if umoci unpack --image "$WORK/images:6.1.192-3-cloud" "$WORK/bundle" >/dev/null 2>"$WORK/umoci.err"; then
@@ -121,7 +122,7 @@ both=$(python3 -c 'import json,sys; print(len(json.load(open(sys.argv[1]))["mani
 expect_status default-flavour 0 "$REPACK" debian 6.1.192-3 --mirror "$url/debian" --release bookworm \
 	--keyring "$key/keyring.gpg" -o "dir:$WORK/plain"
 grep -q '^linuxkit/kernel-debian:6.1.192-3 ' "$WORK/last.out" && pass default-flavour-tag || fail default-flavour-tag "$(cat "$WORK/last.out")"
-# The suite holds linux-image-6.1.0-57-amd64 and -cloud-amd64: the default
+# The suite contains linux-image-6.1.0-57-amd64 and -cloud-amd64: the default
 # flavour must never take the cloud kernel.
 file "$WORK/plain/kernel" | grep -q '6.1.0-57-amd64 ' && pass default-flavour-kernel ||
 	fail default-flavour-kernel "$(file "$WORK/plain/kernel")"
@@ -212,7 +213,7 @@ done
 
 # --- an interrupted run leaves no half image, and the next run cleans up --
 mkdir -p "$WORK/tmp"
-# A process that has exited on its own gives a pid nobody owns; a signal
+# A process that has exited on its own leaves a pid no process has; a signal
 # could reach the forked shell before it execs and run this script's traps.
 true & dead_pid=$!
 wait "$dead_pid"

@@ -73,7 +73,7 @@ expect_stderr() {
 	fi
 }
 
-# free_port: print a TCP port on 127.0.0.1 nobody listens on.
+# free_port: print a TCP port on 127.0.0.1 that no process listens on.
 free_port() {
 	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
 }
@@ -98,7 +98,7 @@ serve_dir() {
 	conf=$(mktemp -d "$WORK/nginx.XXXXXX")
 	mkdir -p "$conf/tmp"
 	local user_line=""
-	# Workers run as nobody unless told otherwise; the test tree is private.
+	# Workers run as the user nobody by default, but the test tree is private.
 	[ "$(id -u)" = 0 ] && user_line="user root;"
 	cat >"$conf/nginx.conf" <<NGINX
 $user_line
