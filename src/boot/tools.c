@@ -102,6 +102,12 @@ static int check_static_elf(struct repack_ctx *ctx, const char *path, const char
 				 path, elf_machine_arch(eh.e_machine), arch, arch);
 		goto out;
 	}
+	/* A static busybox is ET_EXEC, or ET_DYN when built as a static PIE. */
+	if (eh.e_type != ET_EXEC && eh.e_type != ET_DYN) {
+		rc = repack_fail(ctx, REPACK_EFAIL, "busybox '%s' is an ELF file of type %u, "
+				 "not an executable program; %s", path, (unsigned)eh.e_type, fix);
+		goto out;
+	}
 	for (unsigned i = 0; i < eh.e_phnum; i++) {
 		off_t off = (off_t)eh.e_phoff + (off_t)i * eh.e_phentsize;
 
