@@ -98,13 +98,19 @@ static int check_directory_path(struct repack_ctx *ctx, const char *path)
 	struct stat st;
 	int rc = 0;
 
-	while (stat(copy, &st) < 0 && strcmp(copy, "/") != 0 && strcmp(copy, ".") != 0) {
+	int found;
+
+	while ((found = stat(copy, &st)) < 0 && strcmp(copy, "/") != 0 &&
+	       strcmp(copy, ".") != 0) {
 		char *parent = xstrdup(dirname(copy));
 
 		free(copy);
 		copy = parent;
 	}
-	if (!S_ISDIR(st.st_mode))
+	if (found < 0)
+		rc = repack_fail(ctx, REPACK_EFAIL, "cannot write the output directory '%s': %s",
+				 path, strerror(errno));
+	else if (!S_ISDIR(st.st_mode))
 		rc = repack_fail(ctx, REPACK_EFAIL,
 				 "cannot write the output directory '%s': '%s' is not a directory",
 				 path, copy);
