@@ -7,7 +7,7 @@
  * Since Fedora 21 a kernel is kernel-core (vmlinuz, config and System.map
  * in lib/modules/<kver>/) with kernel-modules, kernel-modules-core (Fedora
  * 38 on) and kernel-modules-extra; kernel-devel contains the headers. The
- * rpm arch in paths is x86_64 or aarch64 where the image says amd64 or
+ * rpm arch in paths is x86_64 or aarch64 where the image uses amd64 or
  * arm64. */
 #include <ctype.h>
 #include <stdlib.h>

@@ -213,8 +213,9 @@ done
 
 # --- an interrupted run leaves no half image, and the next run cleans up --
 mkdir -p "$WORK/tmp"
-# A process that has exited on its own leaves a pid no process has; a signal
-# could reach the forked shell before it execs and run this script's traps.
+# The pid of a process that has exited on its own belongs to no process.
+# Killing a fresh child instead could run this script's traps in the
+# forked shell before it execs.
 true & dead_pid=$!
 wait "$dead_pid"
 mkdir -p "$WORK/tmp/repack-work.$dead_pid.stale/modules"

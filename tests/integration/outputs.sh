@@ -54,7 +54,9 @@ python3 - "$out/layout/index.json" "$tag" <<'EOF' && pass layout-three-tags || f
 import json, re, sys
 refs = [m["annotations"]["org.opencontainers.image.ref.name"] for m in json.load(open(sys.argv[1]))["manifests"]]
 tag = sys.argv[2]
-assert len(refs) == 3 and refs[0] == tag and refs[1] == tag + "-amd64", refs
+assert len(refs) == 3, refs
+assert refs[0] == tag, refs
+assert refs[1] == tag + "-amd64", refs
 assert re.fullmatch(re.escape(tag) + "-[0-9a-f]{12}", refs[2]), refs
 EOF
 
@@ -113,8 +115,10 @@ python3 - "$WORK/docker-manifest.json" "$tag" <<'EOF' && pass docker-archive-man
 import json, re, sys
 m = json.load(open(sys.argv[1]))
 tag = sys.argv[2]
-assert len(m) == 1 and re.fullmatch("[0-9a-f]{64}\\.json", m[0]["Config"]), m
-assert len(m[0]["Layers"]) == 1 and m[0]["Layers"][0].endswith("/layer.tar"), m
+assert len(m) == 1, m
+assert re.fullmatch("[0-9a-f]{64}\\.json", m[0]["Config"]), m
+assert len(m[0]["Layers"]) == 1, m
+assert m[0]["Layers"][0].endswith("/layer.tar"), m
 tags = m[0]["RepoTags"]
 assert tags[:2] == ["linuxkit/kernel-debian:" + tag, "linuxkit/kernel-debian:" + tag + "-amd64"], tags
 assert len(tags) == 3, tags
@@ -123,7 +127,8 @@ skopeo inspect "docker-archive:$out/docker.tar" >"$WORK/docker-inspect.json" 2>"
 python3 - "$WORK/docker-inspect.json" <<'EOF' && pass skopeo-inspects-docker-archive || fail skopeo-inspects-docker-archive "$(cat "$WORK/skopeo.err")"
 import json, sys
 d = json.load(open(sys.argv[1]))
-assert d["Architecture"] == "amd64" and d["Labels"]["org.linuxkit.repack.distro"] == "debian", d
+assert d["Architecture"] == "amd64", d
+assert d["Labels"]["org.linuxkit.repack.distro"] == "debian", d
 EOF
 if skopeo copy "docker-archive:$out/docker.tar" "oci:$out/from-docker:copy" >/dev/null 2>"$WORK/skopeo.err" &&
 	umoci unpack --image "$out/from-docker:copy" "$out/bundle-docker" >/dev/null 2>>"$WORK/skopeo.err" &&

@@ -98,7 +98,7 @@ serve_dir() {
 	conf=$(mktemp -d "$WORK/nginx.XXXXXX")
 	mkdir -p "$conf/tmp"
 	local user_line=""
-	# Workers run as the user nobody by default, but the test tree is private.
+	# Workers run as the unprivileged user by default, but the test tree is private.
 	[ "$(id -u)" = 0 ] && user_line="user root;"
 	cat >"$conf/nginx.conf" <<NGINX
 $user_line

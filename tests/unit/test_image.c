@@ -1159,7 +1159,7 @@ static void test_read_back_tampered_layer(void **state)
 	image_release(&image);
 }
 
-/* Write a one-layer OCI layout by hand whose layer holds the given
+/* Write a one-layer OCI layout by hand whose layer contains the given
  * entries: "f:NAME" a file, "d:NAME" a directory, "l:NAME" a symlink,
  * "h:NAME" a hard link to the first file. */
 static void write_custom_layout(struct fixture *f, const char *layout,
